@@ -1,0 +1,19 @@
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { errorBody } from '../errors.js'
+import type { AppEnv } from '../types.js'
+
+/** JSON bodies are small; this keeps a huge one from being buffered. Uploads have their own limits. */
+const JSON_BODY_LIMIT_BYTES = 1024 * 1024
+
+const isUploadRoute = (method: string, path: string) =>
+  (method === 'POST' && (path === '/api/upload-image' || path === '/api/upload-video')) ||
+  (method === 'PUT' && path.startsWith('/api/uploads/'))
+
+export const limitJsonBodies = (): MiddlewareHandler<AppEnv> => {
+  const limit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT_BYTES,
+    onError: (c) => c.json(errorBody('Request body too large'), 413),
+  })
+  return async (c, next) => (isUploadRoute(c.req.method, c.req.path) ? next() : limit(c, next))
+}

@@ -1,0 +1,49 @@
+import type { App } from '../types.js'
+import { registerConnectionStatus } from './sessions/connection-status.js'
+import { registerCreateSession } from './sessions/create.js'
+import { registerDeleteSession } from './sessions/delete.js'
+import { registerListSessions } from './sessions/list.js'
+import { registerPairingCode } from './sessions/pairing-code.js'
+import { registerQrCode } from './sessions/qr-code.js'
+import { registerRequestPairingCode } from './sessions/request-pairing-code.js'
+import { registerRestartSession } from './sessions/restart.js'
+import { registerUpdatePhoneNumber } from './sessions/update-phone.js'
+import { registerDeleteStatus } from './statuses/delete.js'
+import { registerListStatuses } from './statuses/list.js'
+import { registerSendStatus } from './statuses/send.js'
+import { registerStatusViewers } from './statuses/viewers.js'
+import { registerHealth } from './system/health.js'
+import { registerStats } from './system/stats.js'
+import { registerStorage } from './system/storage.js'
+import { registerCreateUploadLink } from './uploads/create-link.js'
+import { registerSignedUpload } from './uploads/put.js'
+import { registerUploadImage } from './uploads/upload-image.js'
+import { registerUploadVideo } from './uploads/upload-video.js'
+
+/** Every route of the API, in the order the docs list them. */
+export const registerRoutes = (app: App) => {
+  for (const register of [
+    registerCreateSession,
+    registerListSessions,
+    registerDeleteSession,
+    registerRestartSession,
+    registerUpdatePhoneNumber,
+    registerConnectionStatus,
+    registerPairingCode,
+    registerRequestPairingCode,
+    registerQrCode,
+    registerSendStatus,
+    registerListStatuses,
+    registerStatusViewers,
+    registerDeleteStatus,
+    registerUploadImage,
+    registerUploadVideo,
+    registerCreateUploadLink,
+    registerSignedUpload,
+    registerHealth,
+    registerStats,
+    registerStorage,
+  ]) {
+    register(app)
+  }
+}

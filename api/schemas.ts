@@ -1,0 +1,312 @@
+import { z } from '@hono/zod-openapi'
+import {
+  AuthMethodSchema,
+  BackgroundColorSchema,
+  PhoneNumberSchema,
+  parseTargetNumbers,
+  SessionIdSchema,
+  SessionStateSchema,
+  SessionViewSchema,
+  StatusFontSchema,
+  type StatusType,
+  StatusTypeSchema,
+  StatusViewSchema,
+  ViewerSchema,
+} from '../shared/schemas.js'
+import { SAFE_MEDIA_NAME } from '../shared/storage/types.js'
+import { declarableTypes, extensionForDeclared } from './services/media-types.js'
+
+/**
+ * Request and response schemas of the HTTP API; the OpenAPI document is generated from these.
+ * Schemas from shared/ may be built before @hono/zod-openapi adds `.openapi()` to zod (zod 4 copies
+ * methods onto each instance when it is created), so they get metadata through zod's own `.meta()`
+ * or are wrapped in a new object here.
+ */
+
+/**
+ * An enum whose messages name the field; zod 4 reports a missing enum value as a bad option, so
+ * without this `type` absent would read "type must be one of" instead of "type is required".
+ */
+const namedEnum = <const T extends string>(field: string, values: readonly [T, ...T[]]) =>
+  z.enum(values as [T, ...T[]], {
+    error: (issue) =>
+      issue.input === undefined ? `${field} is required` : `${field} must be one of: ${values.join(', ')}`,
+  })
+
+// ---- parameters -------------------------------------------------------------------------------
+
+const sessionIdParam = SessionIdSchema.meta({ param: { name: 'sessionId', in: 'path' }, example: 'personal' })
+
+export const SessionParams = z.object({ sessionId: sessionIdParam })
+
+export const StatusParams = z.object({
+  sessionId: sessionIdParam,
+  statusId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'statusId must be 1-64 letters, numbers, _ or -')
+    .openapi({ param: { name: 'statusId', in: 'path' }, example: '1704067200000' }),
+})
+
+export const UploadParams = z.object({
+  filename: z
+    .string()
+    .regex(SAFE_MEDIA_NAME, 'filename is not a valid upload name')
+    .openapi({ param: { name: 'filename', in: 'path' }, example: '1730000000000-ab12cd34ef56ab78.jpg' }),
+})
+
+// ---- sessions ---------------------------------------------------------------------------------
+
+export const CreateSessionBody = z
+  .object({
+    sessionId: SessionIdSchema.meta({ example: 'personal' }),
+    sessionName: z.string().trim().min(1).max(100).openapi({ example: 'Personal WhatsApp' }),
+    authMethod: AuthMethodSchema.default('pairing'),
+    phoneNumber: PhoneNumberSchema.optional().meta({ example: '628123456789' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.authMethod === 'pairing' && !body.phoneNumber) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phoneNumber'],
+        message: 'phoneNumber is required when authMethod is "pairing"',
+      })
+    }
+  })
+  .openapi('CreateSessionRequest')
+
+export const CreateSessionData = z.object({
+  sessionId: z.string(),
+  sessionName: z.string(),
+  phoneNumber: z.string().nullable(),
+  authMethod: AuthMethodSchema,
+  createdAt: z.string(),
+  started: z
+    .boolean()
+    .openapi({ description: 'false when no connector answered; the session exists either way' }),
+  message: z.string(),
+})
+
+export const Session = z.object(SessionViewSchema.shape).openapi('Session')
+
+export const SessionMessageData = z.object({ sessionId: z.string(), message: z.string() })
+
+export const UpdatePhoneBody = z.object({ phoneNumber: PhoneNumberSchema.meta({ example: '628987654321' }) })
+
+export const UpdatePhoneData = z.object({
+  sessionId: z.string(),
+  phoneNumber: z.string(),
+  message: z.string(),
+})
+
+export const ConnectionStatusData = z.object({
+  sessionId: z.string(),
+  connected: z.boolean(),
+  status: SessionStateSchema,
+  authMethod: AuthMethodSchema,
+  pairingCode: z.string().nullable(),
+  qrCode: z.string().nullable().openapi({ description: 'PNG data URL while waiting for a scan' }),
+  phoneNumber: z.string().nullable(),
+  ownNumber: z.string().nullable(),
+  lastError: z.string().nullable(),
+})
+
+export const PairingCodeData = z.object({
+  sessionId: z.string(),
+  pairingCode: z.string().nullable(),
+  phoneNumber: z.string().nullable(),
+  connected: z.boolean(),
+})
+
+export const NewPairingCodeData = z.object({
+  sessionId: z.string(),
+  pairingCode: z.string(),
+  phoneNumber: z.string(),
+  message: z.string(),
+})
+
+export const QrCodeData = z.object({
+  sessionId: z.string(),
+  qrCode: z.string().nullable(),
+  authMethod: AuthMethodSchema,
+  connected: z.boolean(),
+})
+
+// ---- statuses ---------------------------------------------------------------------------------
+
+const clip = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : text)
+
+export const SendStatusBody = z
+  .object({
+    type: namedEnum('type', StatusTypeSchema.options as [StatusType, ...StatusType[]]),
+    content: z
+      .string()
+      .min(1)
+      .max(65_536)
+      .openapi({ description: 'Text body, uploaded filename, or http(s) media URL, by type' }),
+    caption: z.string().max(4_096).optional().openapi({ description: 'Media only; ignored for text' }),
+    targetNumbers: z
+      .string()
+      .max(200_000)
+      .optional()
+      .superRefine((raw, ctx) => {
+        const bad = parseTargetNumbers(raw).find((number) => !/^\d{10,15}$/.test(number))
+        if (bad !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `targetNumbers: "${clip(bad)}" is not a valid phone number (10-15 digits including the country code)`,
+          })
+        }
+      })
+      .openapi({
+        description: 'Comma-separated numbers with country code; empty sends to your own number only',
+        example: '628123456789,628987654321',
+      }),
+    backgroundColor: BackgroundColorSchema.optional().meta({ description: 'Text only', example: '#315575' }),
+    font: z
+      .number()
+      .int()
+      .refine(
+        (font) => StatusFontSchema.safeParse(font).success,
+        'font must be one of 0, 1, 2, 6, 7, 8, 9, 10',
+      )
+      .optional()
+      .openapi({ description: 'Text only' }),
+  })
+  .openapi('SendStatusRequest')
+
+export const SendStatusData = z.object({
+  statusId: z.string(),
+  message: z.string(),
+  waMessageId: z.string(),
+  contactCount: z.number().int(),
+})
+
+export const StatusView = z.object(StatusViewSchema.shape).openapi('Status')
+export const Viewer = z.object(ViewerSchema.shape).openapi('Viewer')
+
+export const DeleteStatusData = z.object({
+  statusId: z.string(),
+  message: z.string(),
+  deletedFromWhatsApp: z.boolean(),
+  deletedFromDatabase: z.boolean(),
+  deletedImageFile: z.boolean(),
+  note: z.string(),
+})
+
+// ---- uploads ----------------------------------------------------------------------------------
+
+const MediaKindSchema = namedEnum('type', ['image', 'video'])
+
+export const UploadData = z.object({
+  filename: z.string(),
+  size: z.number().int(),
+  mimeType: z.string(),
+  kind: z.enum(['image', 'video']),
+})
+
+/** v1 returns `filename` at the top level, v2 inside `data`: both are present. */
+export const UploadResponse = z
+  .object({ success: z.literal(true), filename: z.string(), data: UploadData })
+  .openapi('UploadResult')
+
+export const multipartFileBody = (field: 'image' | 'video') => ({
+  required: true,
+  content: {
+    // A plain schema object (not zod) so the form is documented but not buffered by a validator.
+    'multipart/form-data': {
+      schema: {
+        type: 'object' as const,
+        required: [field],
+        properties: { [field]: { type: 'string' as const, format: 'binary' } },
+      },
+    },
+  },
+})
+
+export const CreateUploadLinkBody = z
+  .object({
+    type: MediaKindSchema,
+    contentType: z.string().min(1).max(100).openapi({ example: 'image/jpeg' }),
+    size: z.number().int().positive().openapi({ description: 'Exact or maximum size in bytes' }),
+  })
+  .superRefine((body, ctx) => {
+    if (!extensionForDeclared(body.type, body.contentType)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contentType'],
+        message: `contentType must be one of: ${declarableTypes(body.type).join(', ')}`,
+      })
+    }
+  })
+  .openapi('CreateUploadLinkRequest')
+
+export const UploadLinkData = z.object({
+  filename: z.string(),
+  uploadUrl: z.string(),
+  method: z.literal('PUT'),
+  headers: z.record(z.string(), z.string()),
+  expiresAt: z.string(),
+})
+
+export const SignedUploadQuery = z.object({
+  expires: z.coerce
+    .number()
+    .int()
+    .openapi({ param: { name: 'expires', in: 'query' } }),
+  type: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'type', in: 'query' } }),
+  max: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'max', in: 'query' } }),
+  sig: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'sig', in: 'query' } }),
+})
+
+// ---- system -----------------------------------------------------------------------------------
+
+export const HealthData = z.object({
+  status: z.literal('healthy'),
+  timestamp: z.string(),
+  uptime: z.number().openapi({ description: 'Seconds since start' }),
+  version: z.string(),
+})
+
+export const StatsData = z.object({
+  totalSessions: z.number().int(),
+  connectedSessions: z.number().int(),
+  totalStatuses: z.number().int(),
+  totalViewers: z.number().int(),
+  lastStatusSent: z.string().nullable(),
+  sessions: z.array(
+    z.object({
+      sessionId: z.string(),
+      sessionName: z.string(),
+      connected: z.boolean(),
+      status: SessionStateSchema,
+      ownNumber: z.string().nullable(),
+      statusCount: z.number().int(),
+      createdAt: z.string(),
+    }),
+  ),
+})
+
+export const StorageData = z.object({
+  databaseBytes: z.number().int().nullable(),
+  sessions: z.array(
+    z.object({
+      sessionId: z.string(),
+      authKeys: z.number().int(),
+      authBytes: z.number().int(),
+      statuses: z.number().int(),
+      viewers: z.number().int(),
+    }),
+  ),
+})

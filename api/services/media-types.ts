@@ -1,0 +1,70 @@
+import { fileTypeFromBuffer } from 'file-type/core'
+
+export type MediaKind = 'image' | 'video'
+
+/** Images WhatsApp shows as a status; other image formats are refused. */
+const IMAGE_TYPES: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/bmp': 'bmp',
+}
+
+/** Video types a client may declare for an upload link, with the extension the stored name gets. */
+const VIDEO_TYPES: Record<string, string> = {
+  'video/mp4': 'mp4',
+  'video/quicktime': 'mov',
+  'video/webm': 'webm',
+  'video/matroska': 'mkv',
+  'video/x-matroska': 'mkv',
+  'video/vnd.avi': 'avi',
+  'video/x-msvideo': 'avi',
+  'video/3gpp': '3gp',
+  'video/3gpp2': '3g2',
+  'video/x-m4v': 'm4v',
+  'video/x-flv': 'flv',
+  'video/x-ms-asf': 'asf',
+  'video/x-ms-wmv': 'wmv',
+  'video/mpeg': 'mpg',
+  'video/ogg': 'ogv',
+}
+
+/** How many leading bytes `file-type` needs to recognise every format it knows. */
+export const SNIFF_BYTES = 4100
+
+export const declarableTypes = (kind: MediaKind): string[] =>
+  Object.keys(kind === 'image' ? IMAGE_TYPES : VIDEO_TYPES)
+
+/** The extension for a declared content type of this kind, or null when the type is not accepted. */
+export const extensionForDeclared = (kind: MediaKind, contentType: string): string | null => {
+  const normalized = contentType.split(';')[0]?.trim().toLowerCase() ?? ''
+  return (kind === 'image' ? IMAGE_TYPES : VIDEO_TYPES)[normalized] ?? null
+}
+
+export interface SniffedMedia {
+  kind: MediaKind
+  mime: string
+  ext: string
+}
+
+/**
+ * What a file really is, from its first bytes (never the client's claim). Only the image formats
+ * above and any `video/*` format count as media.
+ */
+export const sniffMedia = async (head: Uint8Array): Promise<SniffedMedia | null> => {
+  if (head.byteLength === 0) return null
+  const detected = await fileTypeFromBuffer(head)
+  if (!detected) return null
+  const ext = detected.ext.toLowerCase()
+  if (!/^[a-z0-9]{1,5}$/.test(ext)) return null
+  if (IMAGE_TYPES[detected.mime]) return { kind: 'image', mime: detected.mime, ext }
+  if (detected.mime.startsWith('video/')) return { kind: 'video', mime: detected.mime, ext }
+  return null
+}
+
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
+
+/** A fresh stored name `<ms>-<random hex>.<ext>`, matching SAFE_MEDIA_NAME. */
+export const newMediaName = (now: number, ext: string) => `${now}-${randomHex(8)}.${ext}`

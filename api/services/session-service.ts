@@ -1,0 +1,163 @@
+import { AppError, Messages } from '../../shared/errors.js'
+import type { AuthMethod, SessionView } from '../../shared/schemas.js'
+import {
+  errorSummary,
+  publishSafely,
+  releaseUnusedMedia,
+  requireSession,
+  type ServiceContext,
+} from './context.js'
+import { isConnected, iso, toSessionView } from './views.js'
+
+export interface CreateSessionInput {
+  sessionId: string
+  sessionName: string
+  authMethod: AuthMethod
+  phoneNumber?: string | undefined
+}
+
+/** Session lifecycle as the API sees it: stored rows plus commands to the connector that owns them. */
+export class SessionService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /**
+   * Stores the session, announces it, then asks the connector to start it. The session exists once
+   * stored: a connector that is down or slow only shows as `started: false` (the connector picks
+   * stored sessions up when it starts), never as a failed create.
+   */
+  async create(input: CreateSessionInput) {
+    const { repos, bus, logger } = this.ctx
+    const session = await repos.sessions.create({
+      id: input.sessionId,
+      name: input.sessionName,
+      authMethod: input.authMethod,
+      phoneNumber: input.phoneNumber ?? null,
+      state: 'created',
+      ownNumber: null,
+      ownJid: null,
+      ownLid: null,
+      pairingCode: null,
+      qrCode: null,
+      lastError: null,
+      createdAt: this.ctx.clock(),
+    })
+    const createdAt = iso(session.createdAt)
+    await publishSafely(this.ctx, {
+      event: 'session-created',
+      payload: {
+        sessionId: session.id,
+        sessionName: session.name,
+        phoneNumber: session.phoneNumber,
+        authMethod: session.authMethod,
+        createdAt,
+      },
+    })
+    let started = true
+    try {
+      await bus.send(session.id, 'session.start', { sessionId: session.id })
+    } catch (error) {
+      started = false
+      logger.warn({ sessionId: session.id, error: errorSummary(error) }, 'session start failed')
+    }
+    return {
+      sessionId: session.id,
+      sessionName: session.name,
+      phoneNumber: session.phoneNumber,
+      authMethod: session.authMethod,
+      createdAt,
+      started,
+      message: 'Session created successfully',
+    }
+  }
+
+  async list(): Promise<SessionView[]> {
+    return (await this.ctx.repos.sessions.list()).map(toSessionView)
+  }
+
+  /**
+   * Stops the socket and wipes auth through the connector, then removes everything stored for the
+   * session. When no connector answers the data is still removed: deleting is what the user asked
+   * for, and a connector that later finds no row stops the session.
+   */
+  async delete(sessionId: string) {
+    const { repos, bus, logger } = this.ctx
+    await requireSession(this.ctx, sessionId)
+    try {
+      await bus.send(sessionId, 'session.delete', { sessionId })
+    } catch (error) {
+      logger.warn({ sessionId, error: errorSummary(error) }, 'connector did not confirm session delete')
+    }
+    const statuses = await repos.statuses.deleteAllForSession(sessionId)
+    await repos.lidMap.deleteForSession(sessionId)
+    await repos.sessions.delete(sessionId)
+    await releaseUnusedMedia(
+      this.ctx,
+      statuses.flatMap((status) => (status.mediaFilename ? [status.mediaFilename] : [])),
+    )
+    await publishSafely(this.ctx, { event: 'session-deleted', payload: { sessionId } })
+    return { sessionId, message: 'Session deleted successfully' }
+  }
+
+  async restart(sessionId: string) {
+    await requireSession(this.ctx, sessionId)
+    await this.ctx.bus.send(sessionId, 'session.restart', { sessionId })
+    return { sessionId, message: 'Session restarted successfully' }
+  }
+
+  /** Allowed at any time (v1); the number only matters for pairing before the session is linked. */
+  async updatePhoneNumber(sessionId: string, phoneNumber: string) {
+    await requireSession(this.ctx, sessionId)
+    const updated = await this.ctx.repos.sessions.update(sessionId, { phoneNumber })
+    if (!updated) throw new AppError('not_found', Messages.sessionNotFound)
+    return { sessionId, phoneNumber, message: 'Phone number updated successfully' }
+  }
+
+  async connectionStatus(sessionId: string) {
+    const view = toSessionView(await requireSession(this.ctx, sessionId))
+    return {
+      sessionId: view.sessionId,
+      connected: view.connected,
+      status: view.status,
+      authMethod: view.authMethod,
+      pairingCode: view.pairingCode,
+      qrCode: view.qrCode,
+      phoneNumber: view.phoneNumber,
+      ownNumber: view.ownNumber,
+      lastError: view.lastError,
+    }
+  }
+
+  async pairingCode(sessionId: string) {
+    const view = toSessionView(await requireSession(this.ctx, sessionId))
+    return {
+      sessionId: view.sessionId,
+      pairingCode: view.pairingCode,
+      phoneNumber: view.phoneNumber,
+      connected: view.connected,
+    }
+  }
+
+  async requestPairingCode(sessionId: string) {
+    const session = await requireSession(this.ctx, sessionId)
+    if (isConnected(session)) throw new AppError('conflict', Messages.alreadyConnected)
+    if (session.authMethod !== 'pairing') throw new AppError('conflict', Messages.notPairingSession)
+    if (!session.phoneNumber) throw new AppError('bad_request', Messages.phoneNotSet)
+    const reply = await this.ctx.bus.send(sessionId, 'session.requestPairingCode', { sessionId })
+    return {
+      sessionId,
+      pairingCode: reply.pairingCode,
+      phoneNumber: reply.phoneNumber,
+      message: 'New pairing code generated',
+    }
+  }
+
+  async qrCode(sessionId: string) {
+    const view = toSessionView(await requireSession(this.ctx, sessionId))
+    return {
+      sessionId: view.sessionId,
+      qrCode: view.qrCode,
+      authMethod: view.authMethod,
+      connected: view.connected,
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import { maxUploadBytes } from '../../shared/config.js'
+import { AppError, Messages } from '../../shared/errors.js'
+import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
+import { iterateWebStream, peekHead } from './byte-streams.js'
+import type { ServiceContext } from './context.js'
+import { extensionForDeclared, type MediaKind, newMediaName, SNIFF_BYTES, sniffMedia } from './media-types.js'
+import { receiveMultipartFile } from './multipart.js'
+import { iso } from './views.js'
+
+/** Room for multipart boundaries, part headers and small fields around the file itself. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+export const UploadMessages = {
+  linkInvalid: 'Invalid upload link',
+  linkExpired: 'Upload link has expired',
+  linkUsed: 'This upload link has already been used',
+} as const
+
+export interface UploadResult {
+  filename: string
+  size: number
+  mimeType: string
+  kind: MediaKind
+}
+
+export interface SignedUpload {
+  expires: number
+  type: string
+  max: number
+  sig: string
+}
+
+const tooLarge = () => new AppError('payload_too_large', Messages.fileTooLarge)
+
+const declaredLength = (request: Request): number | null => {
+  const header = request.headers.get('content-length')
+  if (header === null || !/^\d+$/.test(header.trim())) return null
+  return Number(header)
+}
+
+/**
+ * Media uploads: streamed multipart forms, and signed links for a single direct PUT. Either way the
+ * size limit holds while bytes arrive and the type comes from the bytes, not the client's claim.
+ */
+export class UploadService {
+  /** Names whose signed PUT is running in this process, so two PUTs of one link cannot race. */
+  private readonly inFlight = new Set<string>()
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly linkSecret: string,
+  ) {}
+
+  private get maxBytes() {
+    return maxUploadBytes(this.ctx.config)
+  }
+
+  async receiveForm(kind: MediaKind, request: Request): Promise<UploadResult> {
+    const maxBytes = this.maxBytes
+    const maxBodyBytes = maxBytes + MULTIPART_OVERHEAD_BYTES
+    // Refuse a declared oversize body before reading any of it.
+    const length = declaredLength(request)
+    if (length !== null && length > maxBodyBytes) throw tooLarge()
+    const result = await receiveMultipartFile({
+      body: request.body,
+      contentType: request.headers.get('content-type') ?? undefined,
+      fieldName: kind,
+      maxFileBytes: maxBytes,
+      maxBodyBytes,
+      onFile: (file) => this.store(kind, file, maxBytes),
+    })
+    if (!result) throw new AppError('bad_request', Messages.noFile)
+    await this.record(result)
+    return result
+  }
+
+  /**
+   * Signs a link for one direct PUT. The upload is recorded now with what the client declared, so
+   * stores that take the PUT themselves (S3) need no callback; the local PUT route replaces the
+   * record with what actually arrived. A status can use it only once the file exists.
+   */
+  async createLink(input: { type: MediaKind; contentType: string; size: number }) {
+    if (input.size > this.maxBytes) throw tooLarge()
+    const contentType = input.contentType.split(';')[0]?.trim().toLowerCase() ?? ''
+    const ext = extensionForDeclared(input.type, contentType)
+    if (!ext) throw new AppError('unsupported_media_type', Messages.onlyMedia)
+    const now = this.ctx.clock()
+    const filename = newMediaName(now, ext)
+    const link = await this.ctx.media.createUploadUrl(filename, {
+      contentType,
+      maxBytes: input.size,
+      expiresInSeconds: this.ctx.config.UPLOAD_URL_TTL_SECONDS,
+    })
+    await this.ctx.repos.uploads.insert({
+      filename,
+      kind: input.type,
+      mime: contentType,
+      size: input.size,
+      createdAt: now,
+    })
+    return {
+      filename,
+      uploadUrl: link.url,
+      method: link.method,
+      headers: link.headers,
+      expiresAt: iso(link.expiresAt),
+    }
+  }
+
+  /** The PUT behind a link from `createLink` (local store): checks the signature, then streams the body in. */
+  async receiveSigned(filename: string, link: SignedUpload, request: Request): Promise<UploadResult> {
+    const check = await verifyUploadSignature(
+      { name: filename, expires: link.expires, type: link.type, max: link.max },
+      link.sig,
+      this.linkSecret,
+      this.ctx.clock(),
+    )
+    if (check === 'invalid') throw new AppError('unauthorized', UploadMessages.linkInvalid)
+    if (check === 'expired') throw new AppError('unauthorized', UploadMessages.linkExpired)
+    const kind: MediaKind | null = extensionForDeclared('image', link.type)
+      ? 'image'
+      : extensionForDeclared('video', link.type)
+        ? 'video'
+        : null
+    if (!kind) throw new AppError('unsupported_media_type', Messages.onlyMedia)
+    const sentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+    if (sentType && sentType !== link.type)
+      throw new AppError('bad_request', `Content-Type must be ${link.type}`)
+    const maxBytes = Math.min(link.max, this.maxBytes)
+    const length = declaredLength(request)
+    if (length !== null && length > maxBytes) throw tooLarge()
+    if (this.inFlight.has(filename) || (await this.ctx.media.exists(filename))) {
+      throw new AppError('conflict', UploadMessages.linkUsed)
+    }
+    this.inFlight.add(filename)
+    try {
+      if (!request.body) throw new AppError('bad_request', Messages.noFile)
+      const result = await this.store(kind, iterateWebStream(request.body), maxBytes, filename)
+      await this.record(result)
+      return result
+    } finally {
+      this.inFlight.delete(filename)
+    }
+  }
+
+  /** Sniffs the head, then streams everything into the media store under a generated (or signed) name. */
+  private async store(kind: MediaKind, body: AsyncIterable<Uint8Array>, maxBytes: number, name?: string) {
+    const peeked = await peekHead(body, SNIFF_BYTES)
+    if (peeked.head.byteLength === 0) {
+      await peeked.cancel()
+      throw new AppError('bad_request', Messages.noFile)
+    }
+    const sniffed = await sniffMedia(peeked.head)
+    if (!sniffed || sniffed.kind !== kind) {
+      await peeked.cancel()
+      throw new AppError('unsupported_media_type', Messages.onlyMedia)
+    }
+    const filename = name ?? newMediaName(this.ctx.clock(), sniffed.ext)
+    const { size } = await this.ctx.media.put(filename, peeked.body, { maxBytes, contentType: sniffed.mime })
+    return { filename, size, mimeType: sniffed.mime, kind: sniffed.kind }
+  }
+
+  /** Records (or re-records) a stored upload; a failed write removes the file so nothing is orphaned. */
+  private async record(result: UploadResult) {
+    const { repos, media } = this.ctx
+    try {
+      const existing = await repos.uploads.get(result.filename)
+      if (existing) await repos.uploads.delete(result.filename)
+      await repos.uploads.insert({
+        filename: result.filename,
+        kind: result.kind,
+        mime: result.mimeType,
+        size: result.size,
+        createdAt: existing?.createdAt ?? this.ctx.clock(),
+      })
+    } catch (error) {
+      await media.delete(result.filename).catch(() => false)
+      throw error
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { AppError } from '../../shared/errors.js'
+import type { HostResolver } from '../types.js'
+import { ipFamily, isNonPublicAddress } from './ip-ranges.js'
+
+export const UrlMessages = {
+  invalid: 'content must be a valid http(s) URL for type "url"',
+  scheme: 'URL must use http or https',
+  credentials: 'URL must not contain a username or password',
+  nonPublic: 'URL must not point to a private, local or reserved network address',
+  unresolvable: 'Could not resolve the URL host',
+} as const
+
+const RESOLVE_TIMEOUT_MS = 5_000
+
+/** Names that always mean "this machine or its private network", whatever DNS says. */
+const isLocalName = (host: string) =>
+  host === 'localhost' ||
+  host === 'metadata' ||
+  /\.(localhost|local|internal|home\.arpa)$/.test(host) ||
+  host === 'metadata.google.internal'
+
+const resolveWithTimeout = async (resolve: HostResolver, host: string): Promise<string[]> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('DNS lookup timed out')), RESOLVE_TIMEOUT_MS)
+  })
+  try {
+    return await Promise.race([resolve(host), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * SSRF guard for media URLs: only http(s), and neither the literal host nor any address it
+ * resolves to may be non-public. The connector fetches the URL later, so a DNS answer that changes
+ * in between (rebinding) is the connector's to re-check; this refuses the obvious cases up front.
+ */
+export const assertPublicMediaUrl = async (
+  raw: string,
+  resolveHost: HostResolver | undefined,
+): Promise<URL> => {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw new AppError('bad_request', UrlMessages.invalid)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new AppError('bad_request', UrlMessages.scheme)
+  if (url.username || url.password) throw new AppError('bad_request', UrlMessages.credentials)
+  // WHATWG URL has already normalised odd IPv4 spellings (0x7f.1, 2130706433) to dotted form.
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase()
+  if (!host) throw new AppError('bad_request', UrlMessages.invalid)
+  if (ipFamily(host)) {
+    if (isNonPublicAddress(host)) throw new AppError('bad_request', UrlMessages.nonPublic)
+    return url
+  }
+  if (isLocalName(host)) throw new AppError('bad_request', UrlMessages.nonPublic)
+  if (!resolveHost) return url
+  let addresses: string[]
+  try {
+    addresses = await resolveWithTimeout(resolveHost, host)
+  } catch {
+    throw new AppError('bad_request', UrlMessages.unresolvable)
+  }
+  if (addresses.length === 0) throw new AppError('bad_request', UrlMessages.unresolvable)
+  if (addresses.some(isNonPublicAddress)) throw new AppError('bad_request', UrlMessages.nonPublic)
+  return url
+}

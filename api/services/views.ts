@@ -1,0 +1,52 @@
+import type { SessionRecord, StatusRecord, ViewerRecord } from '../../shared/db/types.js'
+import type { SessionView, StatusView, Viewer } from '../../shared/schemas.js'
+
+/** Records → the shapes clients see. Times become ISO strings. */
+
+export const iso = (ms: number) => new Date(ms).toISOString()
+
+export const isConnected = (session: Pick<SessionRecord, 'state'>) => session.state === 'open'
+
+export const toSessionView = (session: SessionRecord): SessionView => {
+  const connected = isConnected(session)
+  return {
+    sessionId: session.id,
+    sessionName: session.name,
+    authMethod: session.authMethod,
+    phoneNumber: session.phoneNumber,
+    connected,
+    status: session.state,
+    ownNumber: session.ownNumber,
+    // Linking codes mean nothing once linked (v1: "null if connected").
+    pairingCode: connected ? null : session.pairingCode,
+    qrCode: connected ? null : session.qrCode,
+    lastError: session.lastError,
+    createdAt: iso(session.createdAt),
+    updatedAt: iso(session.updatedAt),
+  }
+}
+
+export const toStatusView = (status: StatusRecord & { viewerCount: number }): StatusView => ({
+  id: status.id,
+  type: status.type,
+  content: status.content,
+  caption: status.caption,
+  timestamp: iso(status.createdAt),
+  waMessageId: status.waMessageId,
+  contactCount: status.contactCount,
+  targetNumbers: status.targetNumbers,
+  state: status.state,
+  error: status.error,
+  expiresAt: iso(status.expiresAt),
+  viewerCount: status.viewerCount,
+  backgroundColor: status.backgroundColor,
+  font: status.font,
+})
+
+export const toViewer = (viewer: ViewerRecord): Viewer => ({
+  jid: viewer.jid,
+  number: viewer.number,
+  lid: viewer.lid,
+  viewedAt: iso(viewer.viewedAt),
+  isReal: viewer.isReal,
+})

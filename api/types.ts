@@ -1,0 +1,60 @@
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { Bus } from '../shared/bus/types.js'
+import type { Config } from '../shared/config.js'
+import type { Repositories } from '../shared/db/types.js'
+import type { MediaStore } from '../shared/storage/types.js'
+import type { SessionService } from './services/session-service.js'
+import type { StatusService } from './services/status-service.js'
+import type { SystemService } from './services/system-service.js'
+import type { UploadService } from './services/upload-service.js'
+
+/** The few logger methods the API uses; a pino logger fits. Never pass content, media or keys. */
+export interface AppLogger {
+  info(data: Record<string, unknown>, message?: string): void
+  warn(data: Record<string, unknown>, message?: string): void
+  error(data: Record<string, unknown>, message?: string): void
+}
+
+/** Resolves a hostname to its IP addresses (node:dns on Node); used by the URL-status SSRF check. */
+export type HostResolver = (hostname: string) => Promise<string[]>
+
+/** Everything the API needs from outside; the Node entry, a Workers entry and tests each build one. */
+export interface AppDeps {
+  config: Config
+  repos: Repositories
+  bus: Bus
+  media: MediaStore
+  apiKey: string
+  version: string
+  /** Epoch ms the process started, for `uptime`. */
+  startedAt: number
+  clock?: () => number
+  logger?: AppLogger
+  /**
+   * DNS lookup for `type: "url"` statuses. Without one only the literal host is checked, which
+   * misses names that resolve to private addresses: the Node entry passes `nodeHostResolver`.
+   */
+  resolveHost?: HostResolver
+  /**
+   * Secret of upload links signed by the API itself (LocalMediaStore); it must be the one the
+   * store signs with. Defaults to `uploadLinkSecretFromApiKey(apiKey)`.
+   */
+  uploadLinkSecret?: string
+}
+
+/** Domain services, built once per app and handed to handlers through the context. */
+export interface Services {
+  sessions: SessionService
+  statuses: StatusService
+  uploads: UploadService
+  system: SystemService
+}
+
+export interface AppEnv {
+  Variables: {
+    services: Services
+    requestId: string
+  }
+}
+
+export type App = OpenAPIHono<AppEnv>

@@ -1,0 +1,69 @@
+import { z } from 'zod'
+import { BackgroundColorSchema, SessionIdSchema, StatusFontSchema, StatusTypeSchema } from './schemas.js'
+
+/**
+ * The command catalog: everything the API asks of the connector that owns a session.
+ * Both sides validate against it (the API before sending, the connector before running, and the
+ * API again on the reply), so a version skew shows up as a clear error instead of bad data.
+ * Timeouts are the longest the API waits before answering 504; they cover the WhatsApp round trips
+ * the command makes (sending a status waits for the server ack).
+ */
+const SessionOnly = z.object({ sessionId: SessionIdSchema })
+const Ok = z.object({ ok: z.literal(true) })
+
+export const commands = {
+  'session.start': { input: SessionOnly, reply: Ok, timeoutMs: 10_000 },
+  'session.restart': { input: SessionOnly, reply: Ok, timeoutMs: 10_000 },
+  'session.stop': { input: SessionOnly, reply: Ok, timeoutMs: 10_000 },
+  /** Stops the socket, logs out when linked and wipes auth state; the API deletes the rest. */
+  'session.delete': {
+    input: SessionOnly,
+    reply: z.object({ loggedOut: z.boolean() }),
+    timeoutMs: 15_000,
+  },
+  'session.requestPairingCode': {
+    input: SessionOnly,
+    reply: z.object({ pairingCode: z.string(), phoneNumber: z.string() }),
+    timeoutMs: 30_000,
+  },
+  'status.send': {
+    input: z.object({
+      sessionId: SessionIdSchema,
+      type: StatusTypeSchema,
+      /** Text body, stored upload filename, or media URL, by `type`. */
+      content: z.string().min(1),
+      caption: z.string().optional(),
+      targetNumbers: z.array(z.string().regex(/^\d{6,20}$/)),
+      backgroundColor: BackgroundColorSchema.optional(),
+      font: StatusFontSchema.optional(),
+    }),
+    reply: z.object({
+      statusId: z.string(),
+      waMessageId: z.string(),
+      contactCount: z.number().int(),
+      type: StatusTypeSchema,
+    }),
+    timeoutMs: 90_000,
+  },
+} as const
+
+export type Commands = typeof commands
+export type CommandName = keyof Commands
+export type CommandInput<N extends CommandName> = z.infer<Commands[N]['input']>
+export type CommandReply<N extends CommandName> = z.infer<Commands[N]['reply']>
+
+/** A command as it travels on the bus. `id` makes handling idempotent across redeliveries. */
+export interface CommandEnvelope<N extends CommandName = CommandName> {
+  id: string
+  name: N
+  input: CommandInput<N>
+  /** Epoch ms after which the caller has stopped waiting; the connector may skip stale commands. */
+  deadline: number
+}
+
+/** A reply as it travels back: the data, or an error code + message from the error model. */
+export type ReplyEnvelope =
+  | { ok: true; data: unknown }
+  | { ok: false; error: { code: string; message: string } }
+
+export const isCommandName = (name: string): name is CommandName => Object.hasOwn(commands, name)

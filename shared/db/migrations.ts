@@ -1,0 +1,149 @@
+import type { Client } from '@libsql/client'
+
+export interface Migration {
+  /** Positive, strictly increasing; recorded in `schema_migrations` once applied. */
+  version: number
+  name: string
+  statements: string[]
+}
+
+/**
+ * The schema, as an append-only history: never edit an applied migration, add a new one.
+ * Times are epoch milliseconds (INTEGER); booleans are 0/1.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    statements: [
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        auth_method TEXT NOT NULL,
+        phone_number TEXT,
+        state TEXT NOT NULL,
+        own_number TEXT,
+        own_jid TEXT,
+        own_lid TEXT,
+        pairing_code TEXT,
+        qr_code TEXT,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE wa_auth_creds (
+        session_id TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      // WITHOUT ROWID: rows are only ever reached through the composite key, so the key is the table.
+      `CREATE TABLE wa_auth_keys (
+        session_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (session_id, type, id)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE statuses (
+        session_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        content TEXT NOT NULL,
+        caption TEXT NOT NULL DEFAULT '',
+        background_color TEXT,
+        font INTEGER,
+        target_numbers TEXT NOT NULL DEFAULT '',
+        contact_count INTEGER NOT NULL DEFAULT 0,
+        wa_message_id TEXT,
+        state TEXT NOT NULL,
+        error TEXT,
+        media_filename TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, id)
+      )`,
+      // Receipts name the status by its WhatsApp message id.
+      'CREATE INDEX statuses_by_wa_message_id ON statuses (session_id, wa_message_id)',
+      'CREATE INDEX statuses_by_expiry ON statuses (expires_at)',
+      'CREATE INDEX statuses_by_media ON statuses (media_filename) WHERE media_filename IS NOT NULL',
+      `CREATE TABLE status_viewers (
+        session_id TEXT NOT NULL,
+        status_id TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        number TEXT,
+        lid TEXT,
+        is_real INTEGER NOT NULL,
+        viewed_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, status_id, jid)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE uploads (
+        filename TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE lid_map (
+        session_id TEXT NOT NULL,
+        lid TEXT NOT NULL,
+        pn TEXT NOT NULL,
+        PRIMARY KEY (session_id, lid)
+      ) WITHOUT ROWID`,
+    ],
+  },
+]
+
+const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+)`
+
+/**
+ * Applies the pending migrations in order, each in one write batch together with its
+ * `schema_migrations` row. Safe to run twice and from several processes at once: the row is
+ * inserted first, so a process that loses the race fails on its primary key, rolls back, and
+ * skips the version the winner applied. Returns the versions this call applied.
+ */
+export async function migrate(client: Client, list: readonly Migration[] = migrations): Promise<number[]> {
+  assertOrdered(list)
+  await client.execute(CREATE_MIGRATIONS_TABLE)
+  const applied = await appliedVersions(client)
+  const appliedNow: number[] = []
+  for (const migration of list) {
+    if (applied.has(migration.version)) continue
+    try {
+      await client.batch(
+        [
+          {
+            sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+            args: [migration.version, migration.name, Date.now()],
+          },
+          ...migration.statements,
+        ],
+        'write',
+      )
+      appliedNow.push(migration.version)
+    } catch (error) {
+      if (!(await appliedVersions(client)).has(migration.version)) throw error
+    }
+  }
+  return appliedNow
+}
+
+async function appliedVersions(client: Client): Promise<Set<number>> {
+  const result = await client.execute('SELECT version FROM schema_migrations')
+  return new Set(result.rows.map((row) => Number(row.version)))
+}
+
+function assertOrdered(list: readonly Migration[]): void {
+  list.forEach((migration, index) => {
+    const previous = list[index - 1]
+    if (!Number.isInteger(migration.version) || migration.version < 1) {
+      throw new Error(`Migration "${migration.name}" has an invalid version`)
+    }
+    if (previous && migration.version <= previous.version) {
+      throw new Error(`Migration versions must increase: ${previous.version} then ${migration.version}`)
+    }
+  })
+}

@@ -1,0 +1,23 @@
+import type { Client } from '@libsql/client'
+import type { Repositories } from '../types.js'
+import { createLidMapRepo } from './lid-map.js'
+import { createSessionsRepo } from './sessions.js'
+import { createStatusesRepo } from './statuses.js'
+import { createStorageUsage } from './storage-usage.js'
+import { createUploadsRepo } from './uploads.js'
+import { createViewersRepo } from './viewers.js'
+
+/**
+ * The repositories over any libSQL client. Nothing here imports `node:*`, so a Workers build can
+ * import this file with a client from `@libsql/client/web`.
+ */
+export function createRepositories(client: Client): Repositories {
+  return {
+    sessions: createSessionsRepo(client),
+    statuses: createStatusesRepo(client),
+    viewers: createViewersRepo(client),
+    uploads: createUploadsRepo(client),
+    lidMap: createLidMapRepo(client),
+    storageUsage: createStorageUsage(client),
+  }
+}

@@ -1,0 +1,134 @@
+import type { AuthMethod, SessionState, StatusState, StatusType } from '../schemas.js'
+
+/** Rows as the repositories return them. Times are epoch milliseconds. */
+export interface SessionRecord {
+  id: string
+  name: string
+  authMethod: AuthMethod
+  phoneNumber: string | null
+  state: SessionState
+  /** Digits of the linked account's phone number, once linked. */
+  ownNumber: string | null
+  ownJid: string | null
+  ownLid: string | null
+  pairingCode: string | null
+  /** QR as a PNG data URL while waiting for a scan. */
+  qrCode: string | null
+  lastError: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export type SessionPatch = Partial<Omit<SessionRecord, 'id' | 'createdAt' | 'updatedAt'>>
+
+export interface StatusRecord {
+  sessionId: string
+  id: string
+  type: StatusType
+  content: string
+  caption: string
+  backgroundColor: string | null
+  font: number | null
+  /** Numbers as the user gave them, comma-separated. */
+  targetNumbers: string
+  contactCount: number
+  waMessageId: string | null
+  state: StatusState
+  error: string | null
+  /** Stored upload this status uses (deleted with it), if any. */
+  mediaFilename: string | null
+  createdAt: number
+  expiresAt: number
+}
+
+export type NewStatus = Omit<StatusRecord, 'id'>
+export type StatusPatch = Partial<Pick<StatusRecord, 'waMessageId' | 'state' | 'error' | 'contactCount'>>
+
+export interface ViewerRecord {
+  sessionId: string
+  statusId: string
+  /** Stable identity of the viewer: the phone JID when known, else the LID. */
+  jid: string
+  number: string | null
+  lid: string | null
+  isReal: boolean
+  viewedAt: number
+}
+
+export interface UploadRecord {
+  filename: string
+  kind: 'image' | 'video'
+  mime: string
+  size: number
+  createdAt: number
+}
+
+export interface SessionsRepo {
+  /** Throws AppError('conflict', 'Session already exists') when the id is taken. */
+  create(
+    record: Omit<SessionRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number },
+  ): Promise<SessionRecord>
+  get(id: string): Promise<SessionRecord | null>
+  list(): Promise<SessionRecord[]>
+  update(id: string, patch: SessionPatch): Promise<SessionRecord | null>
+  delete(id: string): Promise<boolean>
+}
+
+export interface StatusesRepo {
+  /** Inserts with a fresh id (ms timestamp, unique per session even under concurrency). */
+  insert(status: NewStatus): Promise<StatusRecord>
+  get(sessionId: string, id: string): Promise<StatusRecord | null>
+  getByWaMessageId(sessionId: string, waMessageId: string): Promise<StatusRecord | null>
+  /** Newest first, not expired at `now`. */
+  listActive(sessionId: string, now: number): Promise<(StatusRecord & { viewerCount: number })[]>
+  update(sessionId: string, id: string, patch: StatusPatch): Promise<StatusRecord | null>
+  /** Deletes the status and its viewers in one transaction. */
+  delete(sessionId: string, id: string): Promise<StatusRecord | null>
+  deleteAllForSession(sessionId: string): Promise<StatusRecord[]>
+  /** Deletes statuses (and their viewers) whose expiry is at or before `now`; returns them. */
+  deleteExpired(now: number): Promise<StatusRecord[]>
+  /** Whether any status still refers to this upload. */
+  isMediaReferenced(filename: string): Promise<boolean>
+  stats(): Promise<{ total: number; lastSentAt: number | null; perSession: Record<string, number> }>
+}
+
+export interface ViewersRepo {
+  /**
+   * Records views in one batched write; the first view of a viewer wins. Returns only the rows
+   * that were new.
+   */
+  recordMany(views: ViewerRecord[]): Promise<ViewerRecord[]>
+  list(sessionId: string, statusId: string): Promise<ViewerRecord[]>
+  count(): Promise<number>
+}
+
+export interface UploadsRepo {
+  insert(upload: UploadRecord): Promise<void>
+  get(filename: string): Promise<UploadRecord | null>
+  delete(filename: string): Promise<boolean>
+}
+
+/** LID ↔ phone number pairs learned at send time (usync) or from receipts' participant_pn. */
+export interface LidMapRepo {
+  upsertMany(sessionId: string, pairs: { lid: string; pn: string }[]): Promise<void>
+  getPnForLids(sessionId: string, lids: string[]): Promise<Map<string, string>>
+  deleteForSession(sessionId: string): Promise<void>
+}
+
+export interface StorageUsage {
+  sessionId: string
+  authKeys: number
+  authBytes: number
+  statuses: number
+  viewers: number
+}
+
+export interface Repositories {
+  sessions: SessionsRepo
+  statuses: StatusesRepo
+  viewers: ViewersRepo
+  uploads: UploadsRepo
+  lidMap: LidMapRepo
+  /** Per-session row counts and auth-state bytes, for GET /api/storage. */
+  storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { AppError, Messages } from '../errors.js'
+import { type MediaStore, SAFE_MEDIA_NAME } from './types.js'
+import { signUploadLink } from './upload-signature.js'
+
+export { type UploadLinkTerms, verifyUploadSignature } from './upload-signature.js'
+
+export interface LocalMediaStoreOptions {
+  /** Folder the media lives in; created on first write. */
+  dir: string
+  /**
+   * Base URL clients reach the API at; signed upload links point at `${publicUrl}/api/uploads/…`.
+   * A function when it is known only once the server listens (port 0).
+   */
+  publicUrl: string | (() => string)
+  /** HMAC secret for upload links; the API's PUT route must verify with the same one. */
+  secret: string
+  clock?: () => number
+}
+
+const isMissing = (error: unknown) =>
+  error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+
+/**
+ * Embedded-mode media store: one file per upload in a local folder. Writes go to a hidden temp
+ * file that is renamed into place only when complete, so a reader never sees half a file and an
+ * aborted upload leaves nothing behind.
+ */
+export class LocalMediaStore implements MediaStore {
+  private readonly dir: string
+  private readonly publicUrl: () => string
+  private readonly clock: () => number
+
+  constructor(private readonly options: LocalMediaStoreOptions) {
+    this.dir = options.dir
+    const base = options.publicUrl
+    this.publicUrl = () => (typeof base === 'function' ? base() : base).replace(/\/+$/, '')
+    this.clock = options.clock ?? Date.now
+  }
+
+  async put(
+    name: string,
+    body: AsyncIterable<Uint8Array>,
+    options: { maxBytes: number; contentType: string },
+  ): Promise<{ size: number }> {
+    const target = this.pathOf(name)
+    await mkdir(this.dir, { recursive: true })
+    const temp = join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.part`)
+    const handle = await open(temp, 'wx')
+    let size = 0
+    let closed = false
+    try {
+      for await (const chunk of body) {
+        size += chunk.byteLength
+        // Checked before writing, so an oversized body never lands on disk beyond the limit.
+        if (size > options.maxBytes) throw new AppError('payload_too_large', Messages.fileTooLarge)
+        await handle.write(chunk)
+      }
+      await handle.close()
+      closed = true
+      await rename(temp, target)
+      return { size }
+    } catch (error) {
+      if (!closed) await handle.close().catch(() => {})
+      await rm(temp, { force: true })
+      throw error
+    }
+  }
+
+  async read(name: string): Promise<Uint8Array | null> {
+    if (!SAFE_MEDIA_NAME.test(name)) return null
+    try {
+      return new Uint8Array(await readFile(join(this.dir, name)))
+    } catch (error) {
+      if (isMissing(error)) return null
+      throw error
+    }
+  }
+
+  async exists(name: string): Promise<boolean> {
+    if (!SAFE_MEDIA_NAME.test(name)) return false
+    try {
+      return (await stat(join(this.dir, name))).isFile()
+    } catch (error) {
+      if (isMissing(error)) return false
+      throw error
+    }
+  }
+
+  async delete(name: string): Promise<boolean> {
+    if (!SAFE_MEDIA_NAME.test(name)) return false
+    try {
+      await unlink(join(this.dir, name))
+      return true
+    } catch (error) {
+      if (isMissing(error)) return false
+      throw error
+    }
+  }
+
+  async createUploadUrl(
+    name: string,
+    options: { contentType: string; maxBytes: number; expiresInSeconds: number },
+  ): Promise<{ url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: number }> {
+    this.pathOf(name) // refuses unsafe names before anything is signed
+    const terms = {
+      name,
+      expires: Math.floor(this.clock() / 1000) + Math.max(1, Math.floor(options.expiresInSeconds)),
+      type: options.contentType,
+      max: Math.floor(options.maxBytes),
+    }
+    const sig = await signUploadLink(terms, this.options.secret)
+    const query = new URLSearchParams({
+      expires: String(terms.expires),
+      type: terms.type,
+      max: String(terms.max),
+      sig,
+    })
+    return {
+      url: `${this.publicUrl()}/api/uploads/${name}?${query}`,
+      method: 'PUT',
+      headers: { 'Content-Type': options.contentType },
+      expiresAt: terms.expires * 1000,
+    }
+  }
+
+  /** The only way a name becomes a path: generated names only, so no traversal is possible. */
+  private pathOf(name: string): string {
+    if (!SAFE_MEDIA_NAME.test(name)) throw new AppError('bad_request', 'Invalid media file name')
+    return join(this.dir, name)
+  }
+}
