@@ -1,0 +1,134 @@
+import type { Client } from '@libsql/client'
+import type { Logger } from 'pino'
+import type { Bus, Unsubscribe } from '../shared/bus/types.js'
+import type { Config } from '../shared/config.js'
+import { createDbAuthState, type Repositories } from '../shared/db/index.js'
+import type { MediaStore } from '../shared/storage/types.js'
+import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
+import { SharedKeyCache } from './key-cache.js'
+import { RetentionJob } from './retention.js'
+import { SessionManager } from './session-manager.js'
+import { SessionRuntime } from './session-runtime.js'
+import { installSignalConsoleGuard } from './signal-console-guard.js'
+import type { ExtraSocketOptions } from './socket-config.js'
+import { type ContentTypeProbe, headContentType } from './status-content.js'
+import { ViewerIngest, type ViewerIngestOptions } from './viewer-ingest.js'
+import { baileysSocketFactory, type SocketFactory } from './wa-socket.js'
+
+export interface ConnectorDeps {
+  config: Config
+  db: Client
+  repos: Repositories
+  bus: Bus
+  media: MediaStore
+  logger: Logger
+  /** Defaults to the real Baileys `makeWASocket`; tests pass a double. */
+  socketFactory?: SocketFactory
+  clock?: { now(): number }
+  /** Reconnect delays (defaults: 1 s doubling to 60 s, ±20 %). */
+  backoff?: Partial<BackoffOptions>
+  /** Viewer batching (defaults: flush at 5,000 queued or after 20 ms). */
+  ingest?: Partial<ViewerIngestOptions>
+  /** Finds the media kind of a `url` status whose path has no known extension. */
+  probeContentType?: ContentTypeProbe
+  /** Signal key cache entries shared by all sessions. */
+  keyCacheEntries?: number
+  random?: () => number
+  /** Extra Baileys socket options, e.g. a `fetchAgent` trusting a simulator's CA for uploads. */
+  socketOptions?: ExtraSocketOptions
+}
+
+/**
+ * The long-running side of the product: holds one WhatsApp socket per session, answers the API's
+ * commands from the bus, records status viewers and removes expired statuses.
+ */
+export class Connector {
+  readonly sessions: SessionManager
+  private readonly ingest: ViewerIngest
+  private readonly retention: RetentionJob
+  private readonly keyCache: SharedKeyCache
+  private readonly unsubscribers: Unsubscribe[] = []
+  private started = false
+
+  constructor(private readonly deps: ConnectorDeps) {
+    const now = () => (deps.clock ?? Date).now()
+    const logger = deps.logger
+    this.keyCache = new SharedKeyCache(deps.keyCacheEntries)
+    this.ingest = new ViewerIngest({ repos: deps.repos, bus: deps.bus, logger }, deps.ingest)
+    this.retention = new RetentionJob({
+      repos: deps.repos,
+      media: deps.media,
+      bus: deps.bus,
+      logger,
+      intervalMs: deps.config.CLEANUP_INTERVAL_MS,
+      now,
+      onDeleted: (status) => this.ingest.forgetStatus(status.sessionId, status.id),
+    })
+    const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }
+    const socketFactory = deps.socketFactory ?? baileysSocketFactory
+    const probe = deps.probeContentType ?? headContentType
+    this.sessions = new SessionManager({
+      repos: deps.repos,
+      logger,
+      now,
+      createRuntime: (sessionId) =>
+        new SessionRuntime({
+          sessionId,
+          config: deps.config,
+          repos: deps.repos,
+          bus: deps.bus,
+          media: deps.media,
+          logger,
+          socketFactory,
+          loadAuth: () =>
+            createDbAuthState(deps.db, sessionId, { encryptionKey: deps.config.AUTH_ENCRYPTION_KEY }),
+          keyCache: this.keyCache.forSession(sessionId),
+          ingest: this.ingest,
+          probe,
+          now,
+          backoff,
+          ...(deps.random ? { random: deps.random } : {}),
+          ...(deps.socketOptions ? { socketOptions: deps.socketOptions } : {}),
+        }),
+    })
+  }
+
+  /** Takes commands, restores stored sessions (no re-linking) and starts the retention job. */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    // libsignal dumps session keys to the console; never let that reach the logs.
+    this.unsubscribers.push(installSignalConsoleGuard())
+    this.unsubscribers.push(this.deps.bus.serve(this.sessions.handle))
+    // Deletions made by the API must reach the caches that map receipts to statuses.
+    this.unsubscribers.push(
+      this.deps.bus.subscribe((message) => {
+        if (message.event === 'status-deleted') {
+          this.ingest.forgetStatus(message.payload.sessionId, message.payload.statusId)
+        } else if (message.event === 'session-deleted') {
+          this.ingest.forgetSession(message.payload.sessionId)
+          this.keyCache.dropSession(message.payload.sessionId)
+        }
+      }),
+    )
+    const restored = await this.sessions.restore()
+    this.deps.logger.info({ sessions: restored }, 'sessions restored')
+    this.retention.start()
+  }
+
+  /**
+   * Ordered shutdown: stop taking commands, close every socket without logging out (the sessions
+   * are restored on the next start), write the viewers still queued, then clear the timers.
+   */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    const [removeConsoleGuard, ...unsubscribers] = this.unsubscribers.splice(0)
+    for (const unsubscribe of unsubscribers) unsubscribe()
+    await this.sessions.stopAll()
+    await this.ingest.stop()
+    await this.retention.stop()
+    // Sockets are closed now: libsignal has nothing left to print.
+    removeConsoleGuard?.()
+  }
+}

@@ -1,0 +1,159 @@
+import type { Logger } from 'pino'
+import {
+  type CommandEnvelope,
+  type CommandInput,
+  type CommandName,
+  type CommandReply,
+  commands,
+  isCommandName,
+} from '../shared/commands.js'
+import type { Repositories } from '../shared/db/types.js'
+import { AppError, Messages } from '../shared/errors.js'
+import { LruMap } from './lru.js'
+import type { SessionRuntime } from './session-runtime.js'
+
+export interface SessionManagerDeps {
+  repos: Repositories
+  logger: Logger
+  now: () => number
+  createRuntime: (sessionId: string) => SessionRuntime
+  /** How many recent command ids are remembered for idempotency. */
+  recentCommands?: number
+}
+
+/** Sessions in these states were stopped on purpose or unlinked: a restart must not revive them. */
+const NOT_RESTORED = new Set(['closed', 'logged_out'])
+
+/**
+ * The connector's sessions and its command entry point. Commands are validated against the catalog
+ * and handled idempotently: a redelivered command id gets the result of the first delivery (the
+ * same promise while it is still running), so a retry never sends a status twice.
+ */
+export class SessionManager {
+  private readonly runtimes = new Map<string, SessionRuntime>()
+  private readonly recent: LruMap<string, Promise<unknown>>
+  private accepting = true
+
+  constructor(private readonly deps: SessionManagerDeps) {
+    this.recent = new LruMap(deps.recentCommands ?? 1_000)
+  }
+
+  get size(): number {
+    return this.runtimes.size
+  }
+
+  runtime(sessionId: string): SessionRuntime | undefined {
+    return this.runtimes.get(sessionId)
+  }
+
+  /** The bus handler. */
+  readonly handle = (command: CommandEnvelope): Promise<unknown> => {
+    if (!this.accepting) return Promise.reject(new AppError('unavailable', Messages.connectorUnavailable))
+    const previous = this.recent.get(command.id)
+    if (previous) return previous
+    const result = this.run(command)
+    this.recent.set(command.id, result)
+    // Kept for redeliveries; the caller handles the rejection, the cache must not count as unhandled.
+    result.catch(() => {})
+    return result
+  }
+
+  /** Restarts every stored session that was linked or linking, without re-linking them. */
+  async restore(): Promise<number> {
+    const sessions = await this.deps.repos.sessions.list()
+    let restored = 0
+    for (const session of sessions) {
+      if (NOT_RESTORED.has(session.state)) continue
+      try {
+        await this.getOrCreate(session.id).start()
+        restored++
+      } catch (error) {
+        this.deps.logger.error({ err: error, sessionId: session.id }, 'restoring a session failed')
+      }
+    }
+    return restored
+  }
+
+  /** Refuses new commands, then closes every socket without logging out. */
+  async stopAll(): Promise<void> {
+    this.accepting = false
+    const runtimes = [...this.runtimes.values()]
+    this.runtimes.clear()
+    await Promise.all(
+      runtimes.map((runtime) =>
+        runtime.stop({ persist: false }).catch((error) => {
+          this.deps.logger.error({ err: error, sessionId: runtime.sessionId }, 'stopping a session failed')
+        }),
+      ),
+    )
+  }
+
+  private async run(command: CommandEnvelope): Promise<unknown> {
+    if (!isCommandName(command.name)) throw new AppError('bad_request', `Unknown command ${command.name}`)
+    if (command.deadline && command.deadline < this.deps.now()) {
+      // The caller has answered 504 already; doing the work now would surprise them.
+      throw new AppError('timeout', Messages.connectorTimeout)
+    }
+    const parsed = commands[command.name].input.safeParse(command.input)
+    if (!parsed.success) throw new AppError('bad_request', parsed.error.issues[0]?.message ?? 'Invalid input')
+    return this.dispatch(command.name, parsed.data as CommandInput<CommandName>)
+  }
+
+  private async dispatch<N extends CommandName>(name: N, input: CommandInput<N>): Promise<CommandReply<N>> {
+    const { sessionId } = input
+    switch (name) {
+      case 'session.start': {
+        await (await this.getOrCreateExisting(sessionId)).start()
+        return { ok: true } as CommandReply<N>
+      }
+      case 'session.restart': {
+        await (await this.getOrCreateExisting(sessionId)).restart()
+        return { ok: true } as CommandReply<N>
+      }
+      case 'session.stop': {
+        const runtime = await this.getOrCreateExisting(sessionId)
+        this.runtimes.delete(sessionId)
+        await runtime.stop({ persist: true })
+        return { ok: true } as CommandReply<N>
+      }
+      case 'session.delete': {
+        // The API may already have removed the row: deleting works from the runtime alone.
+        const runtime = this.getOrCreate(sessionId)
+        this.runtimes.delete(sessionId)
+        return (await runtime.delete()) as CommandReply<N>
+      }
+      case 'session.requestPairingCode':
+        return (await (await this.getOrCreateExisting(sessionId)).requestPairingCode()) as CommandReply<N>
+      case 'status.send': {
+        const runtime = this.runtimes.get(sessionId)
+        if (!runtime) {
+          await this.assertExists(sessionId)
+          throw new AppError('conflict', Messages.notConnected)
+        }
+        return (await runtime.sendStatus(input as CommandInput<'status.send'>)) as CommandReply<N>
+      }
+    }
+    throw new AppError('bad_request', `Unknown command ${name}`)
+  }
+
+  private getOrCreate(sessionId: string): SessionRuntime {
+    let runtime = this.runtimes.get(sessionId)
+    if (!runtime) {
+      runtime = this.deps.createRuntime(sessionId)
+      this.runtimes.set(sessionId, runtime)
+    }
+    return runtime
+  }
+
+  private async getOrCreateExisting(sessionId: string): Promise<SessionRuntime> {
+    const existing = this.runtimes.get(sessionId)
+    if (existing) return existing
+    await this.assertExists(sessionId)
+    return this.getOrCreate(sessionId)
+  }
+
+  private async assertExists(sessionId: string): Promise<void> {
+    if (!(await this.deps.repos.sessions.get(sessionId)))
+      throw new AppError('not_found', Messages.sessionNotFound)
+  }
+}

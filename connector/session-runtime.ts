@@ -1,0 +1,462 @@
+import type { BaileysEventMap, CacheStore } from '@whiskeysockets/baileys'
+import type { Logger } from 'pino'
+import type { Bus } from '../shared/bus/types.js'
+import type { CommandReply } from '../shared/commands.js'
+import type { Config } from '../shared/config.js'
+import type { DbAuthState, Repositories, SessionRecord } from '../shared/db/index.js'
+import { AppError, Messages } from '../shared/errors.js'
+import type { SessionState } from '../shared/schemas.js'
+import type { MediaStore } from '../shared/storage/types.js'
+import { Backoff, type BackoffOptions } from './backoff.js'
+import { jidUser } from './jid.js'
+import { baileysLidLookup } from './lid-resolution.js'
+import {
+  closeAction,
+  describeDisconnect,
+  disconnectStatusCode,
+  hasUnfinishedPairing,
+  isLinked,
+  type OwnIdentity,
+  ownIdentity,
+  renderQrDataUrl,
+} from './linking.js'
+import { PairingRequests } from './pairing-requests.js'
+import { attachReceiptListeners } from './receipts.js'
+import { type SendStatusInput, type SendStatusReply, sendStatus } from './send-status.js'
+import { SessionStatus } from './session-status.js'
+import { buildSocketConfig, type ExtraSocketOptions } from './socket-config.js'
+import type { ContentTypeProbe } from './status-content.js'
+import { withTimeout } from './timeouts.js'
+import type { ViewerIngest } from './viewer-ingest.js'
+import { endSocket, type SocketFactory, type WaSocket } from './wa-socket.js'
+
+export interface SessionRuntimeDeps {
+  sessionId: string
+  config: Config
+  repos: Repositories
+  bus: Bus
+  media: MediaStore
+  logger: Logger
+  socketFactory: SocketFactory
+  /** Loads this session's auth state from the database. */
+  loadAuth: () => Promise<DbAuthState>
+  /** This session's slice of the connector's shared key cache. */
+  keyCache: CacheStore
+  ingest: ViewerIngest
+  probe: ContentTypeProbe
+  now: () => number
+  backoff: BackoffOptions
+  random?: () => number
+  socketOptions?: ExtraSocketOptions
+}
+
+/** A logout needs the server's answer; a dead connection must not hold a delete up for long. */
+const LOGOUT_TIMEOUT_MS = 5_000
+
+/** One Baileys socket and what happened on it; a reconnect starts a new one. */
+interface Connection {
+  sock: WaSocket
+  detach: () => void
+  qrSeen: boolean
+  pairingRequested: boolean
+  /** pair-success arrived: the close that follows is the server asking for a fresh login. */
+  newLogin: boolean
+}
+
+/**
+ * One linked (or linking) WhatsApp account: owns its Baileys socket, drives linking by QR or
+ * pairing code, reconnects with backoff, sends statuses and feeds status receipts to the ingest.
+ * Every timer and listener it creates is its own and is released by `stop()`.
+ */
+export class SessionRuntime {
+  readonly sessionId: string
+  private auth: DbAuthState | null = null
+  private connection: Connection | null = null
+  private readonly status: SessionStatus
+  private identity: OwnIdentity = { ownNumber: null, ownJid: null, ownLid: null }
+  /** False once stopped, logged out or replaced: nothing reconnects until the next start. */
+  private active = false
+  private reconnectTimer: NodeJS.Timeout | null = null
+  private readonly backoff: Backoff
+  private readonly pairing: PairingRequests
+  private readonly log: Logger
+
+  constructor(private readonly deps: SessionRuntimeDeps) {
+    this.sessionId = deps.sessionId
+    this.backoff = new Backoff(deps.backoff, deps.random)
+    this.log = deps.logger.child({ sessionId: deps.sessionId })
+    this.pairing = new PairingRequests()
+    this.status = new SessionStatus({
+      sessionId: deps.sessionId,
+      repos: deps.repos,
+      bus: deps.bus,
+      log: this.log,
+    })
+  }
+
+  get currentState(): SessionState {
+    return this.status.state
+  }
+
+  get isActive(): boolean {
+    return this.active
+  }
+
+  /** Whether a reconnect is waiting for its backoff delay. */
+  get reconnectPending(): boolean {
+    return this.reconnectTimer !== null
+  }
+
+  /** Connects with the stored creds (a linked session logs straight in) or starts linking. */
+  async start(): Promise<void> {
+    if (this.active && (this.connection || this.reconnectTimer)) return
+    this.active = true
+    this.backoff.reset()
+    await this.openConnection()
+  }
+
+  /** Tears the socket down (no logout) and connects afresh. */
+  async restart(): Promise<void> {
+    this.closeConnection()
+    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    this.active = true
+    this.backoff.reset()
+    await this.openConnection()
+  }
+
+  /**
+   * Closes the socket without logging out. `persist` records the session as stopped on purpose
+   * (the stop command); a connector shutdown leaves the stored state alone so the next start
+   * restores the session.
+   */
+  async stop({ persist }: { persist: boolean }): Promise<void> {
+    this.active = false
+    this.closeConnection()
+    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    if (persist) {
+      await this.status.set('closed', { pairingCode: null, qrCode: null })
+      await this.status.announce()
+    }
+  }
+
+  /** Stops the socket, logs the device out when linked, wipes the auth state and LID pairs. */
+  async delete(): Promise<CommandReply<'session.delete'>> {
+    this.active = false
+    const connection = this.connection
+    this.closeConnection({ keepSocket: true })
+    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    let loggedOut = false
+    if (connection) {
+      if (this.status.state === 'open' && isLinked(connection.sock.authState.creds)) {
+        loggedOut = await withTimeout(connection.sock.logout(), LOGOUT_TIMEOUT_MS).then(
+          () => true,
+          () => false,
+        )
+      }
+      endSocket(connection.sock)
+    }
+    await this.wipeCreds()
+    await this.deps.repos.lidMap.deleteForSession(this.sessionId)
+    this.deps.ingest.forgetSession(this.sessionId)
+    return { loggedOut }
+  }
+
+  /**
+   * Gets a fresh pairing code: restarts linking on a new socket unless the current one has not
+   * shown its first QR yet (then that QR triggers the request), and resolves once WhatsApp has
+   * accepted the code.
+   */
+  async requestPairingCode(): Promise<CommandReply<'session.requestPairingCode'>> {
+    const session = await this.loadSession()
+    if (session.authMethod !== 'pairing') throw new AppError('bad_request', Messages.notPairingSession)
+    if (!this.auth) this.auth = await this.deps.loadAuth()
+    if (this.status.state === 'open' || isLinked(this.auth.state.creds)) {
+      throw new AppError('conflict', Messages.alreadyConnected)
+    }
+    if (this.pairing.inProgress) throw new AppError('conflict', Messages.pairingInProgress)
+    if (!session.phoneNumber) throw new AppError('bad_request', Messages.phoneNotSet)
+
+    const result = this.pairing.waitForCode()
+    const connection = this.connection
+    const firstQrPending = connection && !connection.qrSeen && !connection.pairingRequested
+    this.active = true
+    if (!firstQrPending) {
+      this.closeConnection()
+      this.backoff.reset()
+      try {
+        await this.openConnection()
+      } catch (error) {
+        this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+        result.catch(() => {})
+        throw error
+      }
+    }
+    return result
+  }
+
+  async sendStatus(input: SendStatusInput): Promise<SendStatusReply> {
+    const connection = this.connection
+    if (!connection || this.status.state !== 'open') throw new AppError('conflict', Messages.notConnected)
+    const { config } = this.deps
+    return sendStatus(
+      {
+        sessionId: this.sessionId,
+        sock: connection.sock,
+        repos: this.deps.repos,
+        bus: this.deps.bus,
+        media: this.deps.media,
+        probe: this.deps.probe,
+        logger: this.log,
+        now: this.deps.now,
+        ackTimeoutMs: config.STATUS_ACK_TIMEOUT_MS,
+        retentionMs: config.STATUS_RETENTION_HOURS * 3_600_000,
+      },
+      input,
+    )
+  }
+
+  // ── socket lifecycle ────────────────────────────────────────────────────────────────────────
+
+  private async loadSession(): Promise<SessionRecord> {
+    const session = await this.deps.repos.sessions.get(this.sessionId)
+    if (!session) throw new AppError('not_found', Messages.sessionNotFound)
+    this.status.record = session
+    return session
+  }
+
+  private async openConnection(): Promise<void> {
+    this.clearReconnectTimer()
+    if (this.connection) return
+    await this.loadSession()
+    if (!this.auth) this.auth = await this.deps.loadAuth()
+    // Creds from a pairing that never finished would make this socket try (and fail) a login.
+    if (hasUnfinishedPairing(this.auth.state.creds)) await this.wipeCreds()
+    if (!this.active || this.connection) return
+
+    const sock = this.deps.socketFactory(
+      buildSocketConfig({
+        config: this.deps.config,
+        auth: this.auth.state,
+        keyCache: this.deps.keyCache,
+        logger: this.log,
+        extra: this.deps.socketOptions,
+      }),
+    )
+    const connection: Connection = {
+      sock,
+      detach: () => {},
+      qrSeen: false,
+      pairingRequested: false,
+      newLogin: false,
+    }
+    connection.detach = this.listen(connection)
+    this.connection = connection
+    if (isLinked(this.auth.state.creds)) this.identity = ownIdentity(this.auth.state.creds)
+    // While reconnecting the state (and its error) stays until the socket opens or fails again.
+    if (this.status.state !== 'reconnecting') {
+      await this.status.set('connecting', { lastError: null })
+      await this.status.announce()
+    }
+  }
+
+  private listen(connection: Connection): () => void {
+    const { sock } = connection
+    const auth = this.auth
+    const onConnection = (update: BaileysEventMap['connection.update']) => {
+      this.onConnectionUpdate(connection, update).catch((error) =>
+        this.log.error({ err: error }, 'handling a connection update failed'),
+      )
+    }
+    const onCreds = () => {
+      auth?.saveCreds().catch((error) => this.log.error({ err: error }, 'saving creds failed'))
+    }
+    const lookup = baileysLidLookup(sock.signalRepository.lidMapping)
+    const detachReceipts = attachReceiptListeners(sock, {
+      views: (views) => {
+        const own = new Set([this.identity.ownNumber, jidUser(this.identity.ownLid)])
+        // Our own devices' read-self/sender receipts are not views.
+        const others = views.filter((view) => !own.has(jidUser(view.viewerJid)))
+        if (others.length) this.deps.ingest.push(this.sessionId, others, lookup)
+      },
+      participantPn: (lid, pn) => this.deps.ingest.learnParticipantPn(this.sessionId, lid, pn),
+    })
+    sock.ev.on('connection.update', onConnection)
+    sock.ev.on('creds.update', onCreds)
+    return () => {
+      sock.ev.off('connection.update', onConnection)
+      sock.ev.off('creds.update', onCreds)
+      detachReceipts()
+    }
+  }
+
+  private async onConnectionUpdate(connection: Connection, update: BaileysEventMap['connection.update']) {
+    if (connection !== this.connection) return
+    if (update.isNewLogin) connection.newLogin = true
+    if (update.qr) await this.onQr(connection, update.qr)
+    if (update.connection === 'open') await this.onOpen(connection)
+    if (update.connection === 'close') await this.onClose(connection, update.lastDisconnect?.error)
+  }
+
+  private async onQr(connection: Connection, qr: string): Promise<void> {
+    const first = !connection.qrSeen
+    connection.qrSeen = true
+    const session = this.status.record
+    if (!session) return
+    if (session.authMethod === 'qrcode') {
+      let qrCode: string
+      try {
+        qrCode = await renderQrDataUrl(qr)
+      } catch (error) {
+        this.log.warn({ err: error }, 'rendering the QR code failed')
+        await this.status.publish('qr-code-error', {
+          sessionId: this.sessionId,
+          error: 'Failed to generate QR code',
+        })
+        return
+      }
+      if (connection !== this.connection) return
+      await this.status.set('qr', { qrCode, pairingCode: null })
+      await this.status.publish('qr-code', { sessionId: this.sessionId, qrCode, authMethod: 'qrcode' })
+      return
+    }
+    // Pairing codes: only once the socket is ready (its first QR), only once per socket.
+    if (first && !isLinked(connection.sock.authState.creds)) this.requestPairing(connection, session)
+  }
+
+  private requestPairing(connection: Connection, session: SessionRecord): void {
+    if (connection.pairingRequested) return
+    connection.pairingRequested = true
+    const phoneNumber = session.phoneNumber
+    if (!phoneNumber) {
+      // Nothing to retry until a number is set; the request-pairing-code command starts over then.
+      this.pairing.failAll(new AppError('bad_request', Messages.phoneNotSet))
+      void this.status.publish('pairing-code-error', {
+        sessionId: this.sessionId,
+        error: Messages.phoneNotSet,
+      })
+      return
+    }
+    this.pairing.track(
+      connection.sock.requestPairingCode(phoneNumber).then(
+        (pairingCode) => this.onPairingCode(connection, pairingCode, phoneNumber),
+        // Rejects when the socket closes meanwhile; left unhandled it would crash the process.
+        (error: unknown) => this.onPairingFailed(connection, error),
+      ),
+    )
+  }
+
+  private async onPairingCode(
+    connection: Connection,
+    pairingCode: string,
+    phoneNumber: string,
+  ): Promise<void> {
+    if (connection !== this.connection) {
+      this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+      return
+    }
+    await this.status.set('pairing', { pairingCode, qrCode: null, lastError: null })
+    await this.status.publish('pairing-code', {
+      sessionId: this.sessionId,
+      pairingCode,
+      phoneNumber,
+      authMethod: 'pairing',
+    })
+    this.pairing.succeed({ pairingCode, phoneNumber })
+  }
+
+  private async onPairingFailed(connection: Connection, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : 'Pairing code request failed'
+    this.log.warn({ reason: message }, 'pairing code request failed')
+    this.pairing.failAll(error instanceof AppError ? error : new AppError('unavailable', Messages.cannotPair))
+    await this.status.publish('pairing-code-error', { sessionId: this.sessionId, error: message })
+    if (connection !== this.connection || !this.active) return
+    // The request set `creds.me` already; a clean start needs fresh creds and a new socket.
+    this.closeConnection()
+    await this.wipeCreds()
+    await this.status.set('reconnecting', { pairingCode: null, lastError: message })
+    this.scheduleReconnect()
+  }
+
+  private async onOpen(connection: Connection): Promise<void> {
+    this.backoff.reset()
+    this.identity = ownIdentity(connection.sock.authState.creds)
+    this.pairing.failAll(new AppError('conflict', Messages.alreadyConnected))
+    await this.status.set('open', { ...this.identity, pairingCode: null, qrCode: null, lastError: null })
+    await this.status.announce()
+  }
+
+  private async onClose(connection: Connection, error: unknown): Promise<void> {
+    connection.detach()
+    if (connection === this.connection) this.connection = null
+    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    if (!this.active) return
+    const code = disconnectStatusCode(error)
+    const reason = describeDisconnect(error, code)
+    switch (closeAction(code, connection.newLogin)) {
+      case 'restart':
+        // Pairing succeeded: a new socket with the same auth state logs in. No backoff.
+        await this.openConnection()
+        return
+      case 'logged_out':
+        this.active = false
+        await this.wipeCreds()
+        this.identity = { ownNumber: null, ownJid: null, ownLid: null }
+        await this.status.set('logged_out', {
+          ...this.identity,
+          pairingCode: null,
+          qrCode: null,
+          lastError: reason,
+        })
+        await this.status.announce(reason)
+        return
+      case 'replaced':
+        this.active = false
+        await this.status.set('replaced', { pairingCode: null, qrCode: null, lastError: reason })
+        await this.status.announce(reason)
+        return
+      case 'retry':
+        if (hasUnfinishedPairing(connection.sock.authState.creds)) await this.wipeCreds()
+        await this.status.set('reconnecting', { pairingCode: null, qrCode: null, lastError: reason })
+        await this.status.announce(reason)
+        this.scheduleReconnect()
+        return
+    }
+  }
+
+  private scheduleReconnect(): void {
+    this.clearReconnectTimer()
+    if (!this.active) return
+    const delay = this.backoff.next()
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.openConnection().catch((error) => {
+        this.log.error({ err: error }, 'reconnecting failed')
+        this.scheduleReconnect()
+      })
+    }, delay)
+    this.reconnectTimer.unref?.()
+  }
+
+  private clearReconnectTimer(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = null
+  }
+
+  /** Retires the current socket: its later events are ignored, then it is ended (no logout). */
+  private closeConnection({ keepSocket = false }: { keepSocket?: boolean } = {}): void {
+    this.clearReconnectTimer()
+    const connection = this.connection
+    this.connection = null
+    if (!connection) return
+    connection.detach()
+    if (!keepSocket) endSocket(connection.sock)
+  }
+
+  private async wipeCreds(): Promise<void> {
+    const auth = this.auth ?? (await this.deps.loadAuth())
+    this.auth = auth
+    // `clear` also resets the creds object in place, so the next socket starts a fresh link.
+    await auth.clear()
+    await this.deps.keyCache.flushAll()
+  }
+}

@@ -1,0 +1,64 @@
+import {
+  type AuthenticationState,
+  type CacheStore,
+  makeCacheableSignalKeyStore,
+  type UserFacingSocketConfig,
+} from '@whiskeysockets/baileys'
+import type { Logger } from 'pino'
+import type { Config } from '../shared/config.js'
+
+const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+
+/**
+ * Baileys logs stanzas and message details at debug and trace. Its logger never goes below `warn`
+ * (or below the product's level when that is stricter), so no message content reaches the logs.
+ */
+export const baileysLogger = (logger: Logger): Logger => {
+  const productLevel = LEVEL_ORDER.indexOf(logger.level as (typeof LEVEL_ORDER)[number])
+  const level = productLevel > LEVEL_ORDER.indexOf('warn') ? logger.level : 'warn'
+  return logger.child({ module: 'baileys' }, { level })
+}
+
+export interface SocketConfigInput {
+  config: Pick<Config, 'WA_WS_URL' | 'WA_VERSION' | 'WA_UPLOAD_HOSTS'>
+  auth: AuthenticationState
+  /** This session's slice of the connector's shared, size-capped key cache. */
+  keyCache: CacheStore
+  logger: Logger
+  /** Extra Baileys options (e.g. a `fetchAgent` that trusts a test server's CA). */
+  extra?: ExtraSocketOptions | undefined
+}
+
+/** Baileys options a deployment or a test may add; the ones the product relies on stay fixed. */
+export type ExtraSocketOptions = Partial<Omit<UserFacingSocketConfig, 'auth' | 'logger' | 'shouldIgnoreJid'>>
+
+/** Options for every Baileys socket the connector opens. */
+export const buildSocketConfig = ({
+  config,
+  auth,
+  keyCache,
+  logger,
+  extra,
+}: SocketConfigInput): UserFacingSocketConfig => {
+  const waLogger: NonNullable<UserFacingSocketConfig['logger']> = baileysLogger(logger)
+  return {
+    auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, waLogger, keyCache) },
+    logger: waLogger,
+    ...(config.WA_WS_URL ? { waWebSocketUrl: config.WA_WS_URL } : {}),
+    ...(config.WA_VERSION ? { version: config.WA_VERSION } : {}),
+    customUploadHosts: config.WA_UPLOAD_HOSTS.map((hostname) => ({
+      hostname,
+      maxContentLengthBytes: Number.MAX_SAFE_INTEGER,
+    })),
+    ...extra,
+    printQRInTerminal: false,
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    // The product needs no chat history: skipping it saves memory and start-up work per session.
+    shouldSyncHistoryMessage: () => false,
+    // Never ignore anything: ignoring `status@broadcast` (a common snippet) drops every status view.
+    shouldIgnoreJid: () => false,
+    // No message store: retries of old messages are not supported, which statuses do not need.
+    getMessage: async () => undefined,
+  }
+}

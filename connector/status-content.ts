@@ -1,0 +1,113 @@
+import type { AnyMessageContent } from '@whiskeysockets/baileys'
+import { AppError, Messages } from '../shared/errors.js'
+import type { StatusType } from '../shared/schemas.js'
+import { type MediaStore, SAFE_MEDIA_NAME } from '../shared/storage/types.js'
+
+const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'])
+const VIDEO_EXTENSIONS = new Set(['mp4', 'avi', 'mov', 'wmv', 'flv', 'mkv', 'webm'])
+
+export type MediaKind = 'image' | 'video'
+
+/** Finds a URL's media kind from the extension of its path, ignoring query and fragment. */
+export const mediaKindFromUrl = (url: URL): MediaKind | null => {
+  const match = /\.([a-z0-9]+)$/i.exec(url.pathname)
+  const extension = match?.[1]?.toLowerCase()
+  if (!extension) return null
+  if (IMAGE_EXTENSIONS.has(extension)) return 'image'
+  if (VIDEO_EXTENSIONS.has(extension)) return 'video'
+  return null
+}
+
+export const mediaKindFromContentType = (contentType: string | null | undefined): MediaKind | null => {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase()
+  if (type?.startsWith('image/')) return 'image'
+  if (type?.startsWith('video/')) return 'video'
+  return null
+}
+
+/** Asks the server what a URL holds; null when it cannot tell. Injected so tests stay offline. */
+export type ContentTypeProbe = (url: URL) => Promise<string | null>
+
+/** A HEAD request that follows no redirect (the API vetted this host, not wherever it points). */
+export const headContentType: ContentTypeProbe = async (url) => {
+  try {
+    const response = await fetch(url, {
+      method: 'HEAD',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(5_000),
+    })
+    return response.ok ? response.headers.get('content-type') : null
+  } catch {
+    return null
+  }
+}
+
+export interface StatusContentInput {
+  type: StatusType
+  content: string
+  caption?: string | undefined
+}
+
+export interface PreparedStatusContent {
+  message: AnyMessageContent
+  /** The upload this status uses, kept with the row so retention can delete it later. */
+  mediaFilename: string | null
+  /** Whether text options (background colour, font) apply. */
+  isText: boolean
+}
+
+const textMessage = (text: string): AnyMessageContent => ({
+  text,
+  // null (not undefined) stops Baileys from fetching a preview for links in the text.
+  linkPreview: null,
+})
+
+/**
+ * Turns a send-status request into Baileys content. Media from uploads is read whole (Baileys
+ * encrypts in memory anyway); URL media is passed as `{ url }` for Baileys to fetch; a URL that is
+ * neither image nor video is posted as text, with the caption if there is one.
+ */
+export const prepareStatusContent = async (
+  input: StatusContentInput,
+  deps: { media: MediaStore; probe: ContentTypeProbe },
+): Promise<PreparedStatusContent> => {
+  const caption = input.caption?.trim() ? input.caption : undefined
+  switch (input.type) {
+    case 'text':
+      return { message: textMessage(input.content), mediaFilename: null, isText: true }
+    case 'image':
+    case 'video': {
+      const name = input.content
+      if (!SAFE_MEDIA_NAME.test(name)) throw new AppError('not_found', Messages.fileNotFound)
+      const bytes = await deps.media.read(name)
+      if (!bytes) throw new AppError('not_found', Messages.fileNotFound)
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      const message: AnyMessageContent =
+        input.type === 'image' ? { image: buffer, caption } : { video: buffer, caption }
+      return { message, mediaFilename: name, isText: false }
+    }
+    case 'url': {
+      const url = parseHttpUrl(input.content)
+      const kind = mediaKindFromUrl(url) ?? mediaKindFromContentType(await deps.probe(url))
+      if (kind === 'image')
+        return { message: { image: { url: url.href }, caption }, mediaFilename: null, isText: false }
+      if (kind === 'video')
+        return { message: { video: { url: url.href }, caption }, mediaFilename: null, isText: false }
+      const text = caption ? `${caption}\n${url.href}` : url.href
+      return { message: textMessage(text), mediaFilename: null, isText: true }
+    }
+  }
+}
+
+const parseHttpUrl = (raw: string): URL => {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new AppError('bad_request', 'content must be a valid http(s) URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new AppError('bad_request', 'content must be a valid http(s) URL')
+  }
+  return url
+}

@@ -1,0 +1,74 @@
+import type { Logger } from 'pino'
+import type { Bus } from '../shared/bus/types.js'
+import type { ViewerRecord, ViewersRepo } from '../shared/db/types.js'
+import { toViewer, ViewerListCache } from './viewer-list-cache.js'
+
+interface PendingStatus {
+  sessionId: string
+  statusId: string
+  added: ViewerRecord[]
+}
+
+/**
+ * Publishes `status-viewers-update` events: the viewers a status just gained plus its full list.
+ * Runs beside the writes rather than inside them, one pass at a time: whatever was recorded while
+ * a pass ran is announced by the next pass, one event per status, so events stay in order and a
+ * burst costs one full-list read per status per pass, not per write.
+ */
+export class ViewerAnnouncer {
+  private pending = new Map<string, PendingStatus>()
+  private running: Promise<void> | null = null
+  private readonly lists = new ViewerListCache()
+
+  constructor(private readonly deps: { viewers: ViewersRepo; bus: Bus; logger: Logger }) {}
+
+  add(records: ViewerRecord[]): void {
+    for (const record of records) {
+      const key = `${record.sessionId}\u0000${record.statusId}`
+      const entry = this.pending.get(key)
+      if (entry) entry.added.push(record)
+      else this.pending.set(key, { sessionId: record.sessionId, statusId: record.statusId, added: [record] })
+    }
+    if (this.pending.size && !this.running) this.running = this.run()
+  }
+
+  /** Drops cached lists of deleted statuses (`statusId` omitted: all of the session's). */
+  forget(sessionId: string, statusId?: string): void {
+    const prefix = statusId === undefined ? `${sessionId}\u0000` : `${sessionId}\u0000${statusId}`
+    this.lists.forget((key) => (statusId === undefined ? key.startsWith(prefix) : key === prefix))
+  }
+
+  /** Resolves once everything added so far has been announced. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.pending.size) {
+        const batch = [...this.pending.values()]
+        this.pending = new Map()
+        await Promise.all(batch.map((entry) => this.announce(entry)))
+      }
+    } finally {
+      this.running = null
+    }
+  }
+
+  private async announce({ sessionId, statusId, added }: PendingStatus): Promise<void> {
+    try {
+      const key = `${sessionId}\u0000${statusId}`
+      const viewers =
+        this.lists.extend(key, added) ??
+        this.lists.fill(key, await this.deps.viewers.list(sessionId, statusId))
+      await this.deps.bus.publish({
+        event: 'status-viewers-update',
+        payload: { sessionId, statusId, viewers, newViewers: added.map(toViewer) },
+      })
+    } catch (error) {
+      this.forget(sessionId, statusId)
+      // The views are stored; only this live update is lost, the next one carries the full list.
+      this.deps.logger.error({ err: error, sessionId, statusId }, 'announcing status viewers failed')
+    }
+  }
+}

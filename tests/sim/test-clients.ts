@@ -1,0 +1,97 @@
+/**
+ * Raw Baileys sockets pointed at a simulator, for the simulator's own end-to-end tests and for
+ * any test that needs a real client without the product around it.
+ */
+import { readFileSync } from 'node:fs'
+import { Agent } from 'node:https'
+import makeWASocket, {
+  type AuthenticationState,
+  type ConnectionState,
+  type SocketConfig,
+  type WASocket,
+} from '@whiskeysockets/baileys'
+import { silentLogger } from './logger.js'
+import { makeMemoryAuthState } from './memory-keys.js'
+import type { WaSimulator } from './server.js'
+
+export interface TestClientOptions extends Partial<SocketConfig> {
+  auth?: AuthenticationState
+}
+
+/** Opens a Baileys socket against the simulator; uploads trust the simulator's CA via `fetchAgent`. */
+export function connectClient(sim: WaSimulator, opts: TestClientOptions = {}): WASocket {
+  const { auth = makeMemoryAuthState(), ...config } = opts
+  return makeWASocket({
+    waWebSocketUrl: sim.wsUrl,
+    auth,
+    logger: silentLogger,
+    markOnlineOnConnect: false,
+    connectTimeoutMs: 10_000,
+    fetchAgent: new Agent({ ca: readFileSync(sim.caCertPath) }),
+    ...config,
+  })
+}
+
+/** Resolves with the first `connection.update` that satisfies `predicate`. */
+export function waitForUpdate(
+  sock: WASocket,
+  predicate: (update: Partial<ConnectionState>) => boolean,
+  timeoutMs = 15_000,
+): Promise<Partial<ConnectionState>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sock.ev.off('connection.update', listener)
+      reject(new Error('timed out waiting for connection.update'))
+    }, timeoutMs)
+    const listener = (update: Partial<ConnectionState>) => {
+      if (!predicate(update)) return
+      clearTimeout(timer)
+      sock.ev.off('connection.update', listener)
+      resolve(update)
+    }
+    sock.ev.on('connection.update', listener)
+  })
+}
+
+export const nextQr = async (sock: WASocket): Promise<string> =>
+  (await waitForUpdate(sock, (u) => !!u.qr)).qr!
+
+export const waitOpen = (sock: WASocket) => waitForUpdate(sock, (u) => u.connection === 'open')
+
+/** Waits for the socket to close and returns Baileys' disconnect status code. */
+export async function waitClosed(sock: WASocket, timeoutMs?: number): Promise<number | undefined> {
+  const update = await waitForUpdate(sock, (u) => u.connection === 'close', timeoutMs)
+  return (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output
+    ?.statusCode
+}
+
+export interface LinkedClient {
+  sock: WASocket
+  auth: AuthenticationState
+}
+
+/** Links a fresh client to `phone` by QR, lets the 515 restart happen and logs in again. */
+export async function linkByQr(
+  sim: WaSimulator,
+  phone: string,
+  opts: TestClientOptions = {},
+): Promise<LinkedClient> {
+  const auth = opts.auth ?? makeMemoryAuthState()
+  const first = connectClient(sim, { ...opts, auth })
+  const closed = waitClosed(first)
+  await sim.scanQr(await nextQr(first), phone)
+  const code = await closed
+  if (code !== 515) throw new Error(`expected restart 515 after pairing, got ${code}`)
+  const sock = connectClient(sim, { ...opts, auth })
+  await waitOpen(sock)
+  return { sock, auth }
+}
+
+/** Closes a socket quietly at the end of a test. */
+export function closeClient(sock: WASocket | undefined): void {
+  try {
+    sock?.end(undefined)
+  } catch {
+    // already closed
+  }
+}
