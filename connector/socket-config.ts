@@ -2,10 +2,17 @@ import {
   type AuthenticationState,
   type CacheStore,
   makeCacheableSignalKeyStore,
+  proto,
   type UserFacingSocketConfig,
 } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import type { Config } from '../shared/config.js'
+
+const SKIPPED_HISTORY_SYNCS = new Set<number>([
+  proto.HistorySync.HistorySyncType.FULL,
+  proto.HistorySync.HistorySyncType.RECENT,
+  proto.HistorySync.HistorySyncType.ON_DEMAND,
+])
 
 const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 
@@ -54,8 +61,9 @@ export const buildSocketConfig = ({
     printQRInTerminal: false,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    // The product needs no chat history: skipping it saves memory and start-up work per session.
-    shouldSyncHistoryMessage: () => false,
+    // Chat history is not needed, but the small bootstrap syncs carry the contacts' LID ↔ phone
+    // pairs (and push names) that turn LID viewers into phone numbers: keep those, skip the bulk.
+    shouldSyncHistoryMessage: ({ syncType }) => !SKIPPED_HISTORY_SYNCS.has(syncType ?? -1),
     // Never ignore anything: ignoring `status@broadcast` (a common snippet) drops every status view.
     shouldIgnoreJid: () => false,
     // No message store: retries of old messages are not supported, which statuses do not need.
