@@ -1,17 +1,18 @@
 import type { Client } from '@libsql/client'
 import type { Logger } from 'pino'
 import type { Bus, Unsubscribe } from '../shared/bus/types.js'
-import type { Config } from '../shared/config.js'
+import { type Config, maxUploadBytes } from '../shared/config.js'
 import { createDbAuthState, type Repositories } from '../shared/db/index.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { SharedKeyCache } from './key-cache.js'
+import { publicUrlMediaFetcher } from './media-fetch.js'
 import { RetentionJob } from './retention.js'
 import { SessionManager } from './session-manager.js'
 import { SessionRuntime } from './session-runtime.js'
 import { installSignalConsoleGuard } from './signal-console-guard.js'
 import type { ExtraSocketOptions } from './socket-config.js'
-import { type ContentTypeProbe, headContentType } from './status-content.js'
+import type { UrlMediaFetcher } from './status-content.js'
 import { ViewerIngest, type ViewerIngestOptions } from './viewer-ingest.js'
 import { baileysSocketFactory, type SocketFactory } from './wa-socket.js'
 
@@ -29,8 +30,8 @@ export interface ConnectorDeps {
   backoff?: Partial<BackoffOptions>
   /** Viewer batching (defaults: flush at 5,000 queued or after 20 ms). */
   ingest?: Partial<ViewerIngestOptions>
-  /** Finds the media kind of a `url` status whose path has no known extension. */
-  probeContentType?: ContentTypeProbe
+  /** Downloads `url` status media; defaults to public hosts only, capped at MAX_UPLOAD_MB. */
+  fetchUrlMedia?: UrlMediaFetcher
   /** Signal key cache entries shared by all sessions. */
   keyCacheEntries?: number
   random?: () => number
@@ -66,7 +67,7 @@ export class Connector {
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }
     const socketFactory = deps.socketFactory ?? baileysSocketFactory
-    const probe = deps.probeContentType ?? headContentType
+    const fetchUrl = deps.fetchUrlMedia ?? publicUrlMediaFetcher(maxUploadBytes(deps.config))
     this.sessions = new SessionManager({
       repos: deps.repos,
       logger,
@@ -84,7 +85,7 @@ export class Connector {
             createDbAuthState(deps.db, sessionId, { encryptionKey: deps.config.AUTH_ENCRYPTION_KEY }),
           keyCache: this.keyCache.forSession(sessionId),
           ingest: this.ingest,
-          probe,
+          fetchUrl,
           now,
           backoff,
           ...(deps.random ? { random: deps.random } : {}),

@@ -20,7 +20,7 @@ export interface EmbeddedOptions {
   config: Config
   logger: Logger
   /** Connector overrides for tests (socket double, fast backoff). */
-  connector?: Partial<Pick<ConnectorDeps, 'socketFactory' | 'backoff' | 'ingest' | 'probeContentType'>>
+  connector?: Partial<Pick<ConnectorDeps, 'socketFactory' | 'backoff' | 'ingest' | 'fetchUrlMedia'>>
 }
 
 export interface EmbeddedServer {

@@ -208,7 +208,7 @@ describe('sending a status', () => {
     )
   })
 
-  it('sends URL media by reference, and a URL of unknown kind as text', async () => {
+  it('sends URL media as downloaded bytes, and a URL of unknown kind as text', async () => {
     const { sessionId, sock } = await openSession()
     const video = send(sessionId, {
       type: 'url',
@@ -222,8 +222,9 @@ describe('sending a status', () => {
     await page
 
     expect(sock.sent[0]?.content).toEqual({
-      video: { url: 'https://cdn.example.com/clip.MP4?x=1' },
+      video: Buffer.from('bytes of /clip.MP4'),
       caption: 'c',
+      mimetype: undefined,
     })
     expect(sock.sent[1]?.content).toEqual({ text: 'look\nhttps://example.com/page', linkPreview: null })
     await expect(send(sessionId, { type: 'url', content: 'file:///etc/passwd' })).rejects.toMatchObject({

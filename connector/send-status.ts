@@ -9,7 +9,7 @@ import { phoneJid, STATUS_BROADCAST_JID } from './jid.js'
 import { ownIdentity } from './linking.js'
 import { type AckOutcome, waitForStatusAck } from './status-ack.js'
 import { buildStatusAudience } from './status-audience.js'
-import { type ContentTypeProbe, prepareStatusContent } from './status-content.js'
+import { prepareStatusContent, type UrlMediaFetcher } from './status-content.js'
 import { withTimeout } from './timeouts.js'
 import type { WaSocket } from './wa-socket.js'
 
@@ -19,7 +19,7 @@ export interface SendStatusContext {
   repos: Repositories
   bus: Bus
   media: MediaStore
-  probe: ContentTypeProbe
+  fetchUrl: UrlMediaFetcher
   logger: Logger
   now: () => number
   ackTimeoutMs: number
@@ -47,7 +47,7 @@ export const sendStatus = async (
   const own = ownIdentity(sock.authState.creds)
   if (!own.ownJid) throw new AppError('conflict', Messages.notConnected)
 
-  const prepared = await prepareStatusContent(input, { media: ctx.media, probe: ctx.probe })
+  const prepared = await prepareStatusContent(input, { media: ctx.media, fetchUrl: ctx.fetchUrl })
   const targets = [...new Set(input.targetNumbers)]
   const resolved = targets.length ? await lookupLids(ctx, targets) : []
   const audience = buildStatusAudience({

@@ -25,7 +25,7 @@ import { attachReceiptListeners } from './receipts.js'
 import { type SendStatusInput, type SendStatusReply, sendStatus } from './send-status.js'
 import { SessionStatus } from './session-status.js'
 import { buildSocketConfig, type ExtraSocketOptions } from './socket-config.js'
-import type { ContentTypeProbe } from './status-content.js'
+import type { UrlMediaFetcher } from './status-content.js'
 import { withTimeout } from './timeouts.js'
 import type { ViewerIngest } from './viewer-ingest.js'
 import { endSocket, type SocketFactory, type WaSocket } from './wa-socket.js'
@@ -43,7 +43,7 @@ export interface SessionRuntimeDeps {
   /** This session's slice of the connector's shared key cache. */
   keyCache: CacheStore
   ingest: ViewerIngest
-  probe: ContentTypeProbe
+  fetchUrl: UrlMediaFetcher
   now: () => number
   backoff: BackoffOptions
   random?: () => number
@@ -205,7 +205,7 @@ export class SessionRuntime {
         repos: this.deps.repos,
         bus: this.deps.bus,
         media: this.deps.media,
-        probe: this.deps.probe,
+        fetchUrl: this.deps.fetchUrl,
         logger: this.log,
         now: this.deps.now,
         ackTimeoutMs: config.STATUS_ACK_TIMEOUT_MS,

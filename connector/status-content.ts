@@ -25,23 +25,6 @@ export const mediaKindFromContentType = (contentType: string | null | undefined)
   return null
 }
 
-/** Asks the server what a URL holds; null when it cannot tell. Injected so tests stay offline. */
-export type ContentTypeProbe = (url: URL) => Promise<string | null>
-
-/** A HEAD request that follows no redirect (the API vetted this host, not wherever it points). */
-export const headContentType: ContentTypeProbe = async (url) => {
-  try {
-    const response = await fetch(url, {
-      method: 'HEAD',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(5_000),
-    })
-    return response.ok ? response.headers.get('content-type') : null
-  } catch {
-    return null
-  }
-}
-
 export interface StatusContentInput {
   type: StatusType
   content: string
@@ -62,14 +45,20 @@ const textMessage = (text: string): AnyMessageContent => ({
   linkPreview: null,
 })
 
+/** Fetches what a `type: "url"` status points at (see media-fetch.ts); injected so tests stay offline. */
+export type UrlMediaFetcher = (
+  url: URL,
+) => Promise<{ kind: MediaKind | null; bytes: Buffer | null; mimetype: string | null }>
+
 /**
- * Turns a send-status request into Baileys content. Media from uploads is read whole (Baileys
- * encrypts in memory anyway); URL media is passed as `{ url }` for Baileys to fetch; a URL that is
- * neither image nor video is posted as text, with the caption if there is one.
+ * Turns a send-status request into Baileys content. Media is handed to Baileys as bytes (it
+ * encrypts in memory anyway): uploads are read from the store, URL media is downloaded by the
+ * guarded fetcher — never by Baileys, which would follow redirects to internal hosts. A URL that
+ * is neither image nor video is posted as text, with the caption if there is one.
  */
 export const prepareStatusContent = async (
   input: StatusContentInput,
-  deps: { media: MediaStore; probe: ContentTypeProbe },
+  deps: { media: MediaStore; fetchUrl: UrlMediaFetcher },
 ): Promise<PreparedStatusContent> => {
   const caption = input.caption?.trim() ? input.caption : undefined
   switch (input.type) {
@@ -88,11 +77,15 @@ export const prepareStatusContent = async (
     }
     case 'url': {
       const url = parseHttpUrl(input.content)
-      const kind = mediaKindFromUrl(url) ?? mediaKindFromContentType(await deps.probe(url))
-      if (kind === 'image')
-        return { message: { image: { url: url.href }, caption }, mediaFilename: null, isText: false }
-      if (kind === 'video')
-        return { message: { video: { url: url.href }, caption }, mediaFilename: null, isText: false }
+      const media = await deps.fetchUrl(url)
+      if (media.bytes && media.kind) {
+        const mimetype = media.mimetype ?? undefined
+        const message: AnyMessageContent =
+          media.kind === 'image'
+            ? { image: media.bytes, caption, mimetype }
+            : { video: media.bytes, caption, mimetype }
+        return { message, mediaFilename: null, isText: false }
+      }
       const text = caption ? `${caption}\n${url.href}` : url.href
       return { message: textMessage(text), mediaFilename: null, isText: true }
     }

@@ -8,6 +8,7 @@ import type { EventMessage, EventName, ServerEvents } from '../shared/events.js'
 import { LocalMediaStore } from '../shared/storage/local.js'
 import { createFakeSocketFactory, type FakeSocketFactory } from '../tests/support/fake-wa-socket.js'
 import { Connector, type ConnectorDeps } from './connector.js'
+import { mediaKindFromUrl } from './status-content.js'
 
 /**
  * A connector wired to a real libSQL file, a real media folder and the in-process bus, with fake
@@ -81,7 +82,13 @@ export const createHarness = async (options: HarnessOptions = {}): Promise<Harne
     logger: pino({ level: 'silent' }),
     socketFactory: wa.factory,
     backoff: { baseMs: 5, maxMs: 40, jitter: 0 },
-    probeContentType: async () => null,
+    // Offline stand-in for the URL media download: kind from the extension, fixed bytes.
+    fetchUrlMedia: async (url) => {
+      const kind = mediaKindFromUrl(url)
+      return kind
+        ? { kind, bytes: Buffer.from(`bytes of ${url.pathname}`), mimetype: null }
+        : { kind: null, bytes: null, mimetype: null }
+    },
     ...options.deps,
   })
   if (options.start !== false) await connector.start()
