@@ -15,5 +15,10 @@ export const limitJsonBodies = (): MiddlewareHandler<AppEnv> => {
     maxSize: JSON_BODY_LIMIT_BYTES,
     onError: (c) => c.json(errorBody('Request body too large'), 413),
   })
-  return async (c, next) => (isUploadRoute(c.req.method, c.req.path) ? next() : limit(c, next))
+  return async (c, next) => {
+    const method = c.req.method
+    // Reading the body stream of a GET makes the Node adapter build a full Request for nothing.
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next()
+    return isUploadRoute(method, c.req.path) ? next() : limit(c, next)
+  }
 }
