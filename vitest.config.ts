@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Makes the simulator's CA trusted by every worker (NODE_EXTRA_CA_CERTS) for the e2e suite.
+    globalSetup: ['tests/e2e/global-setup.ts'],
   },
 })

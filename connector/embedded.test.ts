@@ -100,7 +100,7 @@ describe('embedded product', () => {
     await vi.waitFor(() => {
       const qr = seen.find((e) => e.event === 'qr-code')
       expect(qr?.payload).toMatchObject({ sessionId: 'acc1', authMethod: 'qrcode' })
-      expect((qr?.payload as ServerEvents['qr-code']).qrCode).toMatch(/^data:image\/png;base64,/)
+      expect((qr?.payload as ServerEvents['qr-code'] | undefined)?.qrCode).toMatch(/^data:image\/png;base64,/)
     })
     const qr = await fetch(`${url}/api/sessions/acc1/qr-code`, { headers: { 'x-api-key': apiKey.key } })
     expect(((await qr.json()) as { data: { qrCode: string } }).data.qrCode).toMatch(

@@ -1,4 +1,5 @@
 import type { AnyMessageContent } from '@whiskeysockets/baileys'
+import { fileTypeFromBuffer } from 'file-type'
 import { AppError, Messages } from '../shared/errors.js'
 import type { StatusType } from '../shared/schemas.js'
 import { type MediaStore, SAFE_MEDIA_NAME } from '../shared/storage/types.js'
@@ -71,8 +72,10 @@ export const prepareStatusContent = async (
       const bytes = await deps.media.read(name)
       if (!bytes) throw new AppError('not_found', Messages.fileNotFound)
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      // Unless told, Baileys labels every image JPEG and every video MP4: say what the file is.
+      const mimetype = (await fileTypeFromBuffer(buffer))?.mime
       const message: AnyMessageContent =
-        input.type === 'image' ? { image: buffer, caption } : { video: buffer, caption }
+        input.type === 'image' ? { image: buffer, caption, mimetype } : { video: buffer, caption, mimetype }
       return { message, mediaFilename: name, isText: false }
     }
     case 'url': {

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { Messages } from '../../shared/errors.js'
-import { errorBody } from '../errors.js'
 import { rateLimitKeyForAddress } from '../../shared/net/ip-ranges.js'
+import { errorBody } from '../errors.js'
 import type { AppEnv } from '../types.js'
 import { clientAddress } from './client-address.js'
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.js'
-import type { HostResolver } from '../types.js'
 import { ipFamily, isNonPublicAddress } from '../../shared/net/ip-ranges.js'
+import type { HostResolver } from '../types.js'
 
 export const UrlMessages = {
   invalid: 'content must be a valid http(s) URL for type "url"',

@@ -31,6 +31,10 @@ export interface TlsMaterial {
   cert: Buffer
 }
 
+const CA_CERT = 'ca.pem'
+const SERVER_KEY = 'server.key'
+const SERVER_CERT = 'server.pem'
+
 /** Creates a throwaway CA and a 127.0.0.1/localhost server certificate signed by it. */
 export async function makeTlsMaterial(): Promise<TlsMaterial> {
   const dir = await mkdtemp(join(tmpdir(), 'wa-sim-tls-'))
@@ -43,7 +47,7 @@ export async function makeTlsMaterial(): Promise<TlsMaterial> {
     '-keyout',
     file('ca.key'),
     '-out',
-    file('ca.pem'),
+    file(CA_CERT),
     '-days',
     '7',
     '-subj',
@@ -57,7 +61,7 @@ export async function makeTlsMaterial(): Promise<TlsMaterial> {
     'req',
     ...ec,
     '-keyout',
-    file('server.key'),
+    file(SERVER_KEY),
     '-out',
     file('server.csr'),
     '-subj',
@@ -73,22 +77,27 @@ export async function makeTlsMaterial(): Promise<TlsMaterial> {
     '-in',
     file('server.csr'),
     '-CA',
-    file('ca.pem'),
+    file(CA_CERT),
     '-CAkey',
     file('ca.key'),
     '-CAcreateserial',
     '-out',
-    file('server.pem'),
+    file(SERVER_CERT),
     '-days',
     '7',
     '-extfile',
     file('server.ext'),
   ])
+  return readTlsMaterial(dir)
+}
+
+/** Loads material `makeTlsMaterial` wrote earlier, e.g. in another process of the same test run. */
+export async function readTlsMaterial(dir: string): Promise<TlsMaterial> {
   return {
     dir,
-    caCertPath: file('ca.pem'),
-    key: await readFile(file('server.key')),
-    cert: await readFile(file('server.pem')),
+    caCertPath: join(dir, CA_CERT),
+    key: await readFile(join(dir, SERVER_KEY)),
+    cert: await readFile(join(dir, SERVER_CERT)),
   }
 }
 
@@ -98,9 +107,11 @@ export class MediaServer {
   private server?: Server
   private port: number
 
+  /** `ownsTls`: whether `dispose` deletes the TLS files (not when they were lent by the caller). */
   constructor(
     private readonly tls: TlsMaterial,
     port = 0,
+    private readonly ownsTls = true,
   ) {
     this.port = port
   }
@@ -138,7 +149,7 @@ export class MediaServer {
 
   async dispose(): Promise<void> {
     await this.close()
-    await rm(this.tls.dir, { recursive: true, force: true })
+    if (this.ownsTls) await rm(this.tls.dir, { recursive: true, force: true })
   }
 
   /** The stored encrypted bytes for a `directPath` (or full URL) a client put in a message. */

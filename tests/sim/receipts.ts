@@ -16,6 +16,8 @@ export interface ViewOptions {
   type?: 'read' | 'played'
   /** address the viewer by LID (with `participant_pn`), as WhatsApp does for LID accounts */
   asLid?: boolean
+  /** with `asLid`: leave `participant_pn` out, so the receipt names the viewer by LID alone */
+  withoutPn?: boolean
 }
 
 export interface ViewResult {
@@ -92,7 +94,7 @@ function receiptFor(viewer: SimAccount, messageId: string, opts: ViewOptions): B
     const lid = viewer.lidJid()
     if (!lid) throw new Error(`account ${viewer.phone} has no LID`)
     attrs.participant = lid
-    attrs.participant_pn = viewer.pnJid()
+    if (!opts.withoutPn) attrs.participant_pn = viewer.pnJid()
     attrs.addressing_mode = 'lid'
   } else {
     attrs.participant = viewer.pnJid()

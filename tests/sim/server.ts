@@ -20,7 +20,7 @@ import { type ConnectionHost, SimConnection } from './connection.js'
 import { type ControlServer, startControlServer } from './control.js'
 import { type LinkedDevice, Linking } from './linking.js'
 import { answerIq, type IqContext } from './login.js'
-import { MediaServer, makeTlsMaterial } from './media.js'
+import { MediaServer, makeTlsMaterial, type TlsMaterial } from './media.js'
 import { decryptStatusMedia } from './media-crypto.js'
 import { MessageRouter, type SentStanza } from './messages.js'
 import type { HandshakeResult } from './noise.js'
@@ -37,6 +37,11 @@ export interface SimulatorOptions {
   mediaPort?: number
   /** HTTP control API port (0 = any; `false` = no control API) */
   controlPort?: number | false
+  /**
+   * TLS material for the upload host, made once by the caller (e.g. a CA a whole test run already
+   * trusts through NODE_EXTRA_CA_CERTS). Default: a fresh CA per simulator, deleted on `stop()`.
+   */
+  tls?: TlsMaterial
 }
 
 type Viewer = string | ({ phone: string } & ViewOptions)
@@ -81,7 +86,9 @@ export class WaSimulator implements ConnectionHost {
   }
 
   static async start(opts: SimulatorOptions = {}): Promise<WaSimulator> {
-    const media = new MediaServer(await makeTlsMaterial(), opts.mediaPort ?? 0)
+    const media = opts.tls
+      ? new MediaServer(opts.tls, opts.mediaPort ?? 0, false)
+      : new MediaServer(await makeTlsMaterial(), opts.mediaPort ?? 0)
     const sim = new WaSimulator(media, opts)
     await media.listen()
     await sim.listen()

@@ -21,10 +21,9 @@ import { type KeyBundle, keyBundleNode } from './prekeys.js'
 export type PnToLid = (pnJids: string[]) => { pn: string; lid: string }[]
 
 export class SignalDevice {
-  readonly creds: AuthenticationCreds
-  readonly repository: SignalRepositoryWithLIDStore
   private readonly keys = withTransactions(makeMemoryKeyStore())
   private nextPreKeyId = 1
+  private signal?: { creds: AuthenticationCreds; repository: SignalRepositoryWithLIDStore }
 
   /**
    * @param jid the device's own JID (PN form)
@@ -32,14 +31,33 @@ export class SignalDevice {
    */
   constructor(
     readonly jid: string,
-    pnToLid?: PnToLid,
-  ) {
-    this.creds = initAuthCreds()
-    this.repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(
-      { creds: this.creds, keys: this.keys },
-      silentLogger,
-      pnToLid && (async (pns) => pnToLid(pns)),
-    )
+    private readonly pnToLid?: PnToLid,
+  ) {}
+
+  /**
+   * Keys are made on first use: generating them costs ~15 ms, and most accounts of a large test
+   * (a thousand status viewers) only ever send receipts, which need no Signal identity.
+   */
+  get creds(): AuthenticationCreds {
+    return this.ensureSignal().creds
+  }
+
+  get repository(): SignalRepositoryWithLIDStore {
+    return this.ensureSignal().repository
+  }
+
+  private ensureSignal() {
+    if (!this.signal) {
+      const creds = initAuthCreds()
+      const pnToLid = this.pnToLid
+      const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(
+        { creds, keys: this.keys },
+        silentLogger,
+        pnToLid && (async (pns) => pnToLid(pns)),
+      )
+      this.signal = { creds, repository }
+    }
+    return this.signal
   }
 
   get identityKey(): { public: Uint8Array; private: Uint8Array } {
