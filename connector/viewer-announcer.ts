@@ -9,6 +9,9 @@ interface PendingStatus {
   added: ViewerRecord[]
 }
 
+/** Pending statuses by session, then status: no key string is built per record. */
+type PendingBySession = Map<string, Map<string, PendingStatus>>
+
 /**
  * Publishes `status-viewers-update` events: the viewers a status just gained plus its full list.
  * Runs beside the writes rather than inside them, one pass at a time: whatever was recorded while
@@ -16,7 +19,7 @@ interface PendingStatus {
  * burst costs one full-list read per status per pass, not per write.
  */
 export class ViewerAnnouncer {
-  private pending = new Map<string, PendingStatus>()
+  private pending: PendingBySession = new Map()
   private running: Promise<void> | null = null
   private readonly lists = new ViewerListCache()
 
@@ -24,10 +27,19 @@ export class ViewerAnnouncer {
 
   add(records: ViewerRecord[]): void {
     for (const record of records) {
-      const key = `${record.sessionId}\u0000${record.statusId}`
-      const entry = this.pending.get(key)
+      let byStatus = this.pending.get(record.sessionId)
+      if (!byStatus) {
+        byStatus = new Map()
+        this.pending.set(record.sessionId, byStatus)
+      }
+      const entry = byStatus.get(record.statusId)
       if (entry) entry.added.push(record)
-      else this.pending.set(key, { sessionId: record.sessionId, statusId: record.statusId, added: [record] })
+      else
+        byStatus.set(record.statusId, {
+          sessionId: record.sessionId,
+          statusId: record.statusId,
+          added: [record],
+        })
     }
     if (this.pending.size && !this.running) this.running = this.run()
   }
@@ -46,7 +58,7 @@ export class ViewerAnnouncer {
   private async run(): Promise<void> {
     try {
       while (this.pending.size) {
-        const batch = [...this.pending.values()]
+        const batch = [...this.pending.values()].flatMap((byStatus) => [...byStatus.values()])
         this.pending = new Map()
         await Promise.all(batch.map((entry) => this.announce(entry)))
       }
@@ -58,12 +70,14 @@ export class ViewerAnnouncer {
   private async announce({ sessionId, statusId, added }: PendingStatus): Promise<void> {
     try {
       const key = `${sessionId}\u0000${statusId}`
+      // Converted once: the same objects are the news and the tail of the full list.
+      const newViewers = added.map(toViewer)
       const viewers =
-        this.lists.extend(key, added) ??
+        this.lists.extend(key, newViewers) ??
         this.lists.fill(key, await this.deps.viewers.list(sessionId, statusId))
       await this.deps.bus.publish({
         event: 'status-viewers-update',
-        payload: { sessionId, statusId, viewers, newViewers: added.map(toViewer) },
+        payload: { sessionId, statusId, viewers, newViewers },
       })
     } catch (error) {
       this.forget(sessionId, statusId)

@@ -22,9 +22,15 @@ export const DEFAULT_INGEST_OPTIONS: ViewerIngestOptions = {
   maxAttempts: 3,
 }
 
-interface QueuedView extends RawView {
+/**
+ * The views of one `push`, queued as they came: one entry per socket event, not per receipt, so a
+ * burst does not copy every view into a queue object of its own.
+ */
+interface QueuedViews {
   sessionId: string
+  views: readonly RawView[]
   lookup: LidLookup | null
+  /** Shared by the whole entry: its views are always flushed, and retried, together. */
   attempts: number
 }
 
@@ -36,7 +42,9 @@ interface QueuedView extends RawView {
  * receipt costs a database round trip of its own.
  */
 export class ViewerIngest {
-  private queue: QueuedView[] = []
+  private queue: QueuedViews[] = []
+  /** Views in `queue`. */
+  private queued = 0
   private timer: NodeJS.Timeout | null = null
   private flushing: Promise<void> | null = null
   /** `${sessionId}\0${waMessageId}` → status id, or null for messages that are not our statuses. */
@@ -55,11 +63,15 @@ export class ViewerIngest {
   }
 
   get pending(): number {
-    return this.queue.length
+    return this.queued
   }
 
-  push(sessionId: string, views: RawView[], lookup: LidLookup | null): void {
-    for (const view of views) this.queue.push({ ...view, sessionId, lookup, attempts: 0 })
+  /** Queues views for the next flush. The array is kept as it is: the caller hands it over. */
+  push(sessionId: string, views: readonly RawView[], lookup: LidLookup | null): void {
+    if (views.length) {
+      this.queue.push({ sessionId, views, lookup, attempts: 0 })
+      this.queued += views.length
+    }
     this.schedule()
   }
 
@@ -105,6 +117,7 @@ export class ViewerIngest {
     if (!this.queue.length) return Promise.resolve()
     const batch = this.queue
     this.queue = []
+    this.queued = 0
     this.flushing = this.write(batch)
       .catch((error) => this.retry(batch, error))
       .finally(() => {
@@ -116,7 +129,7 @@ export class ViewerIngest {
 
   private schedule(): void {
     if (this.flushing || !this.queue.length) return
-    if (this.queue.length >= this.options.maxBatch) {
+    if (this.queued >= this.options.maxBatch) {
       this.clearTimer()
       void this.flush()
     } else if (!this.timer) {
@@ -132,59 +145,79 @@ export class ViewerIngest {
     this.timer = null
   }
 
-  private retry(batch: QueuedView[], error: unknown): void {
-    const again = batch.filter((view) => ++view.attempts < this.options.maxAttempts)
+  private retry(batch: QueuedViews[], error: unknown): void {
+    const again = batch.filter((entry) => ++entry.attempts < this.options.maxAttempts)
+    const retrying = countViews(again)
     this.deps.logger.error(
-      { err: error, views: batch.length, retrying: again.length },
+      { err: error, views: countViews(batch), retrying },
       'recording status viewers failed',
     )
     this.queue = again.concat(this.queue)
+    this.queued += retrying
   }
 
-  private async write(batch: QueuedView[]): Promise<void> {
-    const bySession = new Map<string, QueuedView[]>()
-    for (const view of batch) {
-      const list = bySession.get(view.sessionId)
-      if (list) list.push(view)
-      else bySession.set(view.sessionId, [view])
+  private async write(batch: QueuedViews[]): Promise<void> {
+    const bySession = new Map<string, QueuedViews[]>()
+    for (const entry of batch) {
+      const list = bySession.get(entry.sessionId)
+      if (list) list.push(entry)
+      else bySession.set(entry.sessionId, [entry])
     }
     const perSession = await Promise.all(
-      [...bySession].map(([sessionId, views]) => this.toRecords(sessionId, views)),
+      [...bySession].map(([sessionId, entries]) => this.toRecords(sessionId, entries)),
     )
     // A failed LID write must not hold the viewers up: the pairs stay queued for the next flush.
     await this.lids
       .saveLearned()
       .catch((error) => this.deps.logger.warn({ err: error }, 'saving LID pairs failed'))
-    const records = perSession.flat()
+    const records = perSession.length === 1 ? (perSession[0] as ViewerRecord[]) : perSession.flat()
     if (!records.length) return
     const added = await this.deps.repos.viewers.recordMany(records)
     this.announcer.add(added)
   }
 
-  /** Maps views to rows for one session: only our statuses, viewers resolved, earliest view kept. */
-  private async toRecords(sessionId: string, views: QueuedView[]): Promise<ViewerRecord[]> {
-    const statusIds = await this.statusIdsFor(sessionId, [...new Set(views.map((v) => v.waMessageId))])
-    const ours = views.filter((view) => statusIds.has(view.waMessageId))
-    if (!ours.length) return []
-    const lids = [...new Set(ours.filter((v) => isLidJid(v.viewerJid)).map((v) => v.viewerJid))]
-    const numbers = lids.length
-      ? await this.lids.resolve(sessionId, lids, ours.find((v) => v.lookup)?.lookup ?? null)
+  /**
+   * Maps views to rows for one session, in receipt order: only our statuses, viewers resolved.
+   * Several views of one viewer are left to `recordMany`, which keeps the earliest.
+   */
+  private async toRecords(sessionId: string, entries: QueuedViews[]): Promise<ViewerRecord[]> {
+    const waMessageIds = new Set<string>()
+    for (const { views } of entries) for (const view of views) waMessageIds.add(view.waMessageId)
+    const statusIds = await this.statusIdsFor(sessionId, waMessageIds)
+    if (!statusIds.size) return []
+
+    const lids = new Set<string>()
+    let lookup: LidLookup | null = null
+    for (const entry of entries) {
+      let ours = false
+      for (const view of entry.views) {
+        if (!statusIds.has(view.waMessageId)) continue
+        ours = true
+        if (isLidViewer(view.viewerJid)) lids.add(view.viewerJid)
+      }
+      // The lookup of the first socket event that brought one of our views, as before batching.
+      if (ours && !lookup) lookup = entry.lookup
+    }
+    const numbers = lids.size
+      ? await this.lids.resolve(sessionId, [...lids], lookup)
       : new Map<string, string>()
 
-    const earliest = new Map<string, ViewerRecord>()
-    for (const view of ours) {
-      const statusId = statusIds.get(view.waMessageId)
-      if (!statusId) continue
-      const record = viewerRecord(sessionId, statusId, view, numbers)
-      if (!record) continue
-      const key = `${statusId}\u0000${record.jid}`
-      const seen = earliest.get(key)
-      if (!seen || record.viewedAt < seen.viewedAt) earliest.set(key, record)
+    const records: ViewerRecord[] = []
+    for (const { views } of entries) {
+      for (const view of views) {
+        const statusId = statusIds.get(view.waMessageId)
+        if (!statusId) continue
+        const record = viewerRecord(sessionId, statusId, view, numbers)
+        if (record) records.push(record)
+      }
     }
-    return [...earliest.values()]
+    return records
   }
 
-  private async statusIdsFor(sessionId: string, waMessageIds: string[]): Promise<Map<string, string>> {
+  private async statusIdsFor(
+    sessionId: string,
+    waMessageIds: Iterable<string>,
+  ): Promise<Map<string, string>> {
     const found = new Map<string, string>()
     const missing: string[] = []
     for (const id of waMessageIds) {
@@ -204,13 +237,46 @@ export class ViewerIngest {
   }
 }
 
+const countViews = (entries: readonly QueuedViews[]): number =>
+  entries.reduce((sum, entry) => sum + entry.views.length, 0)
+
+const PN_SUFFIX = '@s.whatsapp.net'
+const LID_SUFFIX = '@lid'
+
+/**
+ * Whether `jid` is exactly `user@server` for the server in `suffix`, with no agent or device in
+ * the user part: then its user is everything before the suffix. Receipts carry JIDs in this
+ * normalised form (see `RawView`), and reading them this way spares the per-receipt allocations of
+ * `decodeJid`; anything else takes the general helpers.
+ */
+const isPlainJid = (jid: string, suffix: string): boolean => {
+  const at = jid.length - suffix.length
+  return at > 0 && jid.endsWith(suffix) && jid.indexOf('@') === at && !jid.includes(':') && !jid.includes('_')
+}
+
+/** `isLidJid`, cheap for the usual normalised JIDs. */
+const isLidViewer = (jid: string): boolean =>
+  isPlainJid(jid, LID_SUFFIX) || (!isPlainJid(jid, PN_SUFFIX) && isLidJid(jid))
+
 const viewerRecord = (
   sessionId: string,
   statusId: string,
   view: RawView,
   numbers: Map<string, string>,
 ): ViewerRecord | null => {
-  if (isLidJid(view.viewerJid)) {
+  // The usual case first: a phone JID is already the row's JID, its user part the number.
+  if (isPlainJid(view.viewerJid, PN_SUFFIX)) {
+    return {
+      sessionId,
+      statusId,
+      jid: view.viewerJid,
+      number: view.viewerJid.slice(0, -PN_SUFFIX.length),
+      lid: null,
+      isReal: true,
+      viewedAt: view.viewedAt,
+    }
+  }
+  if (isLidViewer(view.viewerJid)) {
     const number = numbers.get(view.viewerJid)
     return number
       ? {

@@ -2,11 +2,25 @@ import type { ViewerRecord } from '../shared/db/types.js'
 import type { Viewer } from '../shared/schemas.js'
 import { LruMap } from './lru.js'
 
+/**
+ * Receipts of a burst mostly share their second (WhatsApp sends seconds), so the last conversion
+ * is remembered: most records then cost no Date and no new string.
+ */
+let lastMs = Number.NaN
+let lastIso = ''
+const isoTime = (ms: number): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString()
+    lastMs = ms
+  }
+  return lastIso
+}
+
 export const toViewer = (record: ViewerRecord): Viewer => ({
   jid: record.jid,
   number: record.number,
   lid: record.lid,
-  viewedAt: new Date(record.viewedAt).toISOString(),
+  viewedAt: isoTime(record.viewedAt),
   isReal: record.isReal,
 })
 
@@ -15,6 +29,7 @@ const byViewTime = (a: Viewer, b: Viewer): number =>
   a.viewedAt < b.viewedAt ? -1 : a.viewedAt > b.viewedAt ? 1 : a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0
 
 interface CachedList {
+  /** Sorted by `byViewTime`; grows in place, so callers only ever get copies. */
   viewers: Viewer[]
   jids: Set<string>
 }
@@ -37,25 +52,37 @@ export class ViewerListCache {
     this.lists = new LruMap(maxStatuses)
   }
 
-  /** The cached list with `added` merged in, or null when the status is not cached. */
-  extend(key: string, added: ViewerRecord[]): Viewer[] | null {
+  /**
+   * A copy of the cached list with `added` merged in, or null when the status is not cached.
+   * `added` itself is left as it is.
+   */
+  extend(key: string, added: readonly Viewer[]): Viewer[] | null {
     const cached = this.lists.get(key)
     if (!cached) return null
     // A list read from the database may already hold rows written while it was being read.
-    const fresh = added
-      .filter((record) => !cached.jids.has(record.jid))
-      .map(toViewer)
-      .sort(byViewTime)
-    for (const viewer of fresh) cached.jids.add(viewer.jid)
-    this.store(key, { viewers: mergeSorted(cached.viewers, fresh), jids: cached.jids })
-    return this.lists.peek(key)?.viewers ?? null
+    const fresh = added.filter((viewer) => !cached.jids.has(viewer.jid))
+    if (fresh.length) {
+      // Usually sorted already (receipts come in view order), which the sort checks in one pass.
+      fresh.sort(byViewTime)
+      for (const viewer of fresh) cached.jids.add(viewer.jid)
+      appendSorted(cached, fresh)
+      this.total += fresh.length
+      this.trim(key)
+    }
+    return cached.viewers.slice()
   }
 
-  /** Caches a list read from the database. */
+  /** Caches a list read from the database; returns a copy of it. */
   fill(key: string, records: ViewerRecord[]): Viewer[] {
     const viewers = records.map(toViewer)
-    this.store(key, { viewers, jids: new Set(viewers.map((viewer) => viewer.jid)) })
-    return viewers
+    const previous = this.lists.peek(key)
+    if (previous) this.total -= previous.viewers.length
+    this.lists.set(key, { viewers, jids: new Set(viewers.map((viewer) => viewer.jid)) })
+    this.total += viewers.length
+    // The LRU may have dropped its oldest list to make room for this one.
+    if (this.lists.size >= this.lists.capacity) this.recount()
+    this.trim(key)
+    return viewers.slice()
   }
 
   forget(predicate: (key: string) => boolean): void {
@@ -63,13 +90,12 @@ export class ViewerListCache {
     this.recount()
   }
 
-  private store(key: string, list: CachedList): void {
-    this.lists.set(key, list)
-    this.recount()
-    // Trim to the cap, least recently used first, never the list just stored.
+  /** Trims to the viewer cap, least recently used first, never the list just stored. */
+  private trim(keep: string): void {
+    if (this.total <= this.maxViewers) return
     for (const victim of [...this.lists.keys()]) {
       if (this.total <= this.maxViewers) break
-      if (victim === key) continue
+      if (victim === keep) continue
       this.total -= this.lists.peek(victim)?.viewers.length ?? 0
       this.lists.delete(victim)
     }
@@ -82,17 +108,21 @@ export class ViewerListCache {
   }
 }
 
-const mergeSorted = (left: Viewer[], right: Viewer[]): Viewer[] => {
-  if (!right.length) return left
-  const last = left.at(-1)
-  const first = right[0]
-  if (!last || (first && byViewTime(last, first) <= 0)) return left.concat(right)
+/** Adds sorted `fresh` to the list: appended in place when it comes after (the usual case). */
+const appendSorted = (list: CachedList, fresh: Viewer[]): void => {
+  const last = list.viewers.at(-1)
+  const first = fresh[0]
+  if (!last || (first && byViewTime(last, first) <= 0)) {
+    for (const viewer of fresh) list.viewers.push(viewer)
+    return
+  }
+  const left = list.viewers
   const out: Viewer[] = []
   let i = 0
   let j = 0
-  while (i < left.length && j < right.length) {
+  while (i < left.length && j < fresh.length) {
     const a = left[i] as Viewer
-    const b = right[j] as Viewer
+    const b = fresh[j] as Viewer
     if (byViewTime(a, b) <= 0) {
       out.push(a)
       i++
@@ -102,6 +132,6 @@ const mergeSorted = (left: Viewer[], right: Viewer[]): Viewer[] => {
     }
   }
   while (i < left.length) out.push(left[i++] as Viewer)
-  while (j < right.length) out.push(right[j++] as Viewer)
-  return out
+  while (j < fresh.length) out.push(fresh[j++] as Viewer)
+  list.viewers = out
 }

@@ -84,6 +84,26 @@ describe('viewers repository', () => {
     expect(await repos.viewers.list('main', second)).toHaveLength(1)
   })
 
+  it('reports exactly the new rows, in the order given, across several statuses in one call', async () => {
+    const second = (await repos.statuses.insert(newStatus())).id
+    const gone = (await repos.statuses.insert(newStatus())).id
+    await repos.statuses.delete('main', gone)
+    await repos.viewers.recordMany([view('b@s.whatsapp.net', 1000, { statusId: second })])
+    const fresh = await repos.viewers.recordMany([
+      view('a@s.whatsapp.net', 1000),
+      view('b@s.whatsapp.net', 2000, { statusId: second }),
+      view('x@s.whatsapp.net', 1000, { statusId: gone }),
+      view('c@s.whatsapp.net', 1000, { statusId: second }),
+      view('d@s.whatsapp.net', 1000),
+    ])
+    expect(fresh.map((v) => [v.statusId, v.jid])).toEqual([
+      [statusId, 'a@s.whatsapp.net'],
+      [second, 'c@s.whatsapp.net'],
+      [statusId, 'd@s.whatsapp.net'],
+    ])
+    expect(await repos.viewers.count()).toBe(4)
+  })
+
   it('drops receipts for a status that no longer exists', async () => {
     await repos.statuses.delete('main', statusId)
     expect(await repos.viewers.recordMany([view('a@s.whatsapp.net')])).toEqual([])

@@ -1,50 +1,60 @@
-import type { Client, Row } from '@libsql/client'
+import type { Client, InStatement, Row } from '@libsql/client'
 import type { ViewerRecord, ViewersRepo } from '../types.js'
 import { integer, jsonList, text, textOrNull } from './rows.js'
 
 /*
- * Receipts arrive in bursts of thousands, so a whole array is written as ONE batch of two
- * statements over one JSON argument, whatever its length:
+ * Receipts arrive in bursts of thousands, so a whole array is written as ONE batch (one write
+ * transaction) whatever its length, with two statements per status it touches:
  *  1. find the rows that will not be inserted: the viewer is already recorded (the first view
  *     wins), or the status no longer exists (deleted while its receipts were queued; recording
  *     them would leave rows nothing ever deletes);
  *  2. insert the rest.
- * Both run in the same write transaction, so the answer of (1) is exactly what (2) skips. Asking
- * for the skipped rows rather than `RETURNING` the inserted ones keeps the common case (all new)
- * cheap: nothing comes back.
- * Each JSON element is [sessionId, statusId, jid, number, lid, isReal (0/1), viewedAt].
+ * Both run in the same transaction, so the answer of (1) is exactly what (2) skips. Asking for the
+ * skipped rows rather than `RETURNING` the inserted ones keeps the common case (all new) cheap:
+ * nothing comes back. Grouping by status binds the session and status once per statement instead
+ * of extracting them from every JSON element, and checks the status once instead of per row.
+ * ?1 session id, ?2 status id, ?3 JSON array of the viewers' JIDs (1) or of their rows (2), each
+ * row [jid, number, lid, isReal (0/1), viewedAt], in the same order.
  */
-const ROW = (field: number) => `r.value ->> ${field}`
-const STATUS_EXISTS = `EXISTS (SELECT 1 FROM statuses s WHERE s.session_id = ${ROW(0)} AND s.id = ${ROW(1)})`
+const STATUS_EXISTS = 'EXISTS (SELECT 1 FROM statuses s WHERE s.session_id = ?1 AND s.id = ?2)'
 
-const FIND_SKIPPED = `SELECT r.key AS position FROM json_each(?) AS r
+const FIND_SKIPPED = `SELECT r.key AS position FROM json_each(?3) AS r
   WHERE NOT ${STATUS_EXISTS}
      OR EXISTS (SELECT 1 FROM status_viewers v
-                WHERE v.session_id = ${ROW(0)} AND v.status_id = ${ROW(1)} AND v.jid = ${ROW(2)})`
+                WHERE v.session_id = ?1 AND v.status_id = ?2 AND v.jid = r.value)`
 
 // `WHERE` is required before `ON CONFLICT` in INSERT … SELECT (SQLite's parsing rule).
 const INSERT_NEW = `INSERT INTO status_viewers (session_id, status_id, jid, number, lid, is_real, viewed_at)
-  SELECT ${[0, 1, 2, 3, 4, 5, 6].map(ROW).join(', ')} FROM json_each(?) AS r
+  SELECT ?1, ?2, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4
+  FROM json_each(?3) AS r
   WHERE ${STATUS_EXISTS}
   ON CONFLICT (session_id, status_id, jid) DO NOTHING`
 
 export function createViewersRepo(client: Client): ViewersRepo {
   return {
     async recordMany(views) {
-      const unique = earliestViewPerViewer(views)
+      const { unique, groups } = earliestViewPerViewer(views)
       if (unique.length === 0) return []
-      const rows = jsonList(
-        unique.map((v) => [v.sessionId, v.statusId, v.jid, v.number, v.lid, v.isReal ? 1 : 0, v.viewedAt]),
-      )
-      const [skipped] = await client.batch(
-        [
-          { sql: FIND_SKIPPED, args: [rows] },
-          { sql: INSERT_NEW, args: [rows] },
-        ],
-        'write',
-      )
-      const skippedPositions = new Set((skipped?.rows ?? []).map((row) => integer(row, 'position')))
-      return unique.filter((_, position) => !skippedPositions.has(position))
+      const statements: InStatement[] = []
+      for (const { sessionId, statusId, positions } of groups) {
+        const jids = jsonList(positions.map((position) => (unique[position] as ViewerRecord).jid))
+        const rows = jsonList(
+          positions.map((position) => {
+            const v = unique[position] as ViewerRecord
+            return [v.jid, v.number, v.lid, v.isReal ? 1 : 0, v.viewedAt]
+          }),
+        )
+        statements.push({ sql: FIND_SKIPPED, args: [sessionId, statusId, jids] })
+        statements.push({ sql: INSERT_NEW, args: [sessionId, statusId, rows] })
+      }
+      const results = await client.batch(statements, 'write')
+      const skipped = new Set<number>()
+      groups.forEach(({ positions }, index) => {
+        for (const row of results[index * 2]?.rows ?? []) {
+          skipped.add(positions[integer(row, 'position')] as number)
+        }
+      })
+      return skipped.size ? unique.filter((_, position) => !skipped.has(position)) : unique
     },
 
     async list(sessionId, statusId) {
@@ -64,15 +74,48 @@ export function createViewersRepo(client: Client): ViewersRepo {
   }
 }
 
-/** One entry per (session, status, viewer), in first-seen order, keeping the earliest view. */
-function earliestViewPerViewer(views: readonly ViewerRecord[]): ViewerRecord[] {
-  const byViewer = new Map<string, ViewerRecord>()
+/** The views of one status, as positions in `unique`. */
+interface StatusGroup {
+  sessionId: string
+  statusId: string
+  positions: number[]
+  /** jid → its position in `unique`. */
+  byJid: Map<string, number>
+}
+
+/**
+ * One entry per (session, status, viewer), in first-seen order, keeping the earliest view; grouped
+ * by status. Nested maps rather than a joined key: no string is built per view.
+ */
+function earliestViewPerViewer(views: readonly ViewerRecord[]): {
+  unique: ViewerRecord[]
+  groups: StatusGroup[]
+} {
+  const unique: ViewerRecord[] = []
+  const groups: StatusGroup[] = []
+  const bySession = new Map<string, Map<string, StatusGroup>>()
   for (const view of views) {
-    const key = `${view.sessionId}\u0000${view.statusId}\u0000${view.jid}`
-    const seen = byViewer.get(key)
-    if (!seen || view.viewedAt < seen.viewedAt) byViewer.set(key, view)
+    let byStatus = bySession.get(view.sessionId)
+    if (!byStatus) {
+      byStatus = new Map()
+      bySession.set(view.sessionId, byStatus)
+    }
+    let group = byStatus.get(view.statusId)
+    if (!group) {
+      group = { sessionId: view.sessionId, statusId: view.statusId, positions: [], byJid: new Map() }
+      byStatus.set(view.statusId, group)
+      groups.push(group)
+    }
+    const seen = group.byJid.get(view.jid)
+    if (seen === undefined) {
+      group.byJid.set(view.jid, unique.length)
+      group.positions.push(unique.length)
+      unique.push(view)
+    } else if (view.viewedAt < (unique[seen] as ViewerRecord).viewedAt) {
+      unique[seen] = view
+    }
   }
-  return [...byViewer.values()]
+  return { unique, groups }
 }
 
 function toViewer(row: Row): ViewerRecord {
