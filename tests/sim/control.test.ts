@@ -4,7 +4,7 @@ import { makeMemoryAuthState } from './memory-keys.js'
 import { WaSimulator } from './server.js'
 import { closeClient, connectClient, nextQr, waitClosed, waitOpen } from './test-clients.js'
 
-const eventually = { timeout: 5_000 }
+const eventually = { timeout: 15_000 }
 
 describe('HTTP control API', () => {
   let sim: WaSimulator

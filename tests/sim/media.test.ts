@@ -7,7 +7,7 @@ import { WaSimulator } from './server.js'
 import { closeClient, linkByQr } from './test-clients.js'
 
 /** events can sit in Baileys' buffer until its initial sync finishes */
-const eventually = { timeout: 5_000 }
+const eventually = { timeout: 15_000 }
 
 /** A valid 1×1 PNG, so Baileys' thumbnail step has a real image to read. */
 const PNG = Buffer.from(

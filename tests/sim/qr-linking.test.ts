@@ -49,7 +49,7 @@ describe('QR linking and login against real Baileys', () => {
   it('hands out edge routing info and accepts the ED-prefixed intro on the next login', async () => {
     const account = sim.createAccount({ phone: '15550001003' })
     const { sock, auth } = await linkByQr(sim, account.phone)
-    await vi.waitFor(() => expect(auth.creds.routingInfo).toBeDefined(), { timeout: 5_000 })
+    await vi.waitFor(() => expect(auth.creds.routingInfo).toBeDefined(), { timeout: 15_000 })
     closeClient(sock)
     const again = connectClient(sim, { auth })
     sockets.push(again)
@@ -63,6 +63,6 @@ describe('QR linking and login against real Baileys', () => {
     const closed = waitClosed(sock)
     await sock.logout()
     expect(await closed).toBe(401)
-    await vi.waitFor(() => expect(sim.linkedDevices(account.phone)).toEqual([]), { timeout: 5_000 })
+    await vi.waitFor(() => expect(sim.linkedDevices(account.phone)).toEqual([]), { timeout: 15_000 })
   })
 })

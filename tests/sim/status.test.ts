@@ -4,7 +4,7 @@ import { WaSimulator } from './server.js'
 import { closeClient, linkByQr } from './test-clients.js'
 
 /** events can sit in Baileys' buffer until its initial sync finishes */
-const eventually = { timeout: 5_000 }
+const eventually = { timeout: 15_000 }
 
 /** Collects the raw `<ack class="message">` nodes a socket receives. */
 function collectAcks(sock: WASocket): BinaryNode[] {

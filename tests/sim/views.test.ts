@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { WaSimulator } from './server.js'
 import { closeClient, connectClient, linkByQr, waitOpen } from './test-clients.js'
 
-const eventually = { timeout: 5_000 }
+const eventually = { timeout: 15_000 }
 
 /** Viewer JIDs from message-receipt.update events and from receipts folded into buffered upserts. */
 function collectViewers(sock: WASocket): { userJid: string; id: string }[] {
