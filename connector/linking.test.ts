@@ -32,19 +32,8 @@ const expectNoReconnect = (sessionId: string) => {
   expect(h.wa.sockets.filter((sock) => !sock.closed)).toHaveLength(0)
 }
 
-/** Links a session the way Baileys does: QR or code, pair-success, 515, a new socket that opens. */
-const linkAndOpen = async (sessionId: string, number = '15550001111', lid = '99887766') => {
-  await h.bus.send(sessionId, 'session.start', { sessionId })
-  const first = h.wa.latest()
-  first.emitQr()
-  const before = h.wa.sockets.length
-  first.pairSuccess({ number, lid })
-  await vi.waitFor(() => expect(h.wa.sockets.length).toBe(before + 1))
-  const second = h.wa.latest()
-  second.open()
-  await vi.waitFor(async () => expect((await h.repos.sessions.get(sessionId))?.state).toBe('open'))
-  return { first, second }
-}
+const linkAndOpen = (sessionId: string, number?: string, lid?: string) =>
+  h.linkAndOpen(sessionId, { number, lid })
 
 describe('linking by QR code', () => {
   it('renders each QR as a PNG data URL, stores it and announces it', async () => {

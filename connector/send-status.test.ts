@@ -15,13 +15,7 @@ const OWN_LID = '99887766'
 const openSession = async (options: HarnessOptions = {}) => {
   h = await createHarness(options)
   const session = await h.addSession({ phoneNumber: OWN })
-  await h.bus.send(session.id, 'session.start', { sessionId: session.id })
-  h.wa.latest().emitQr()
-  h.wa.latest().pairSuccess({ number: OWN, lid: OWN_LID })
-  await vi.waitFor(() => expect(h.wa.sockets).toHaveLength(2))
-  const sock = h.wa.latest()
-  sock.open()
-  await vi.waitFor(async () => expect((await h.repos.sessions.get(session.id))?.state).toBe('open'))
+  const { second: sock } = await h.linkAndOpen(session.id, { number: OWN, lid: OWN_LID })
   return { sessionId: session.id, sock }
 }
 

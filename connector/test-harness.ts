@@ -1,12 +1,17 @@
 import { join } from 'node:path'
 import pino from 'pino'
+import { expect, vi } from 'vitest'
 import { InProcessBus } from '../shared/bus/in-process.js'
 import { type Config, loadConfig } from '../shared/config.js'
 import { createRepositories, type Repositories, type SessionRecord } from '../shared/db/index.js'
 import { openTestDatabase, type TestDatabase } from '../shared/db/test-support.js'
 import type { EventMessage, EventName, ServerEvents } from '../shared/events.js'
 import { LocalMediaStore } from '../shared/storage/local.js'
-import { createFakeSocketFactory, type FakeSocketFactory } from '../tests/support/fake-wa-socket.js'
+import {
+  createFakeSocketFactory,
+  type FakeSocketFactory,
+  type FakeWaSocket,
+} from '../tests/support/fake-wa-socket.js'
 import { Connector, type ConnectorDeps } from './connector.js'
 import { mediaKindFromUrl } from './status-content.js'
 
@@ -26,7 +31,16 @@ export interface Harness {
   /** Payloads of one event, in order. */
   eventsOf<E extends EventName>(event: E, sessionId?: string): ServerEvents[E][]
   addSession(overrides?: Partial<SessionRecord>): Promise<SessionRecord>
+  /** Links a session the way Baileys does: QR, pair-success, 515, a new socket that opens. */
+  linkAndOpen(sessionId: string, account?: { number?: string; lid?: string }): Promise<LinkedSockets>
   cleanup(): Promise<void>
+}
+
+export interface LinkedSockets {
+  /** The socket that showed the QR and received pair-success. */
+  first: FakeWaSocket
+  /** The socket opened after the 515 restart. */
+  second: FakeWaSocket
 }
 
 export interface HarnessOptions {
@@ -35,7 +49,7 @@ export interface HarnessOptions {
   /** Start the connector (restore + retention) before returning; default true. */
   start?: boolean
   /** Runs before the connector starts (e.g. to store sessions that must be restored). */
-  before?: (harness: Omit<Harness, 'connector'>) => Promise<void>
+  before?: (harness: Omit<Harness, 'connector' | 'linkAndOpen'>) => Promise<void>
 }
 
 export const createHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
@@ -92,9 +106,22 @@ export const createHarness = async (options: HarnessOptions = {}): Promise<Harne
     ...options.deps,
   })
   if (options.start !== false) await connector.start()
+  const linkAndOpen = async (sessionId: string, { number = '15550001111', lid = '99887766' } = {}) => {
+    await bus.send(sessionId, 'session.start', { sessionId })
+    const first = wa.latest()
+    first.emitQr()
+    const before = wa.sockets.length
+    first.pairSuccess({ number, lid })
+    await vi.waitFor(() => expect(wa.sockets.length).toBe(before + 1))
+    const second = wa.latest()
+    second.open()
+    await vi.waitFor(async () => expect((await repos.sessions.get(sessionId))?.state).toBe('open'))
+    return { first, second }
+  }
   return {
     ...base,
     connector,
+    linkAndOpen,
     async cleanup() {
       await connector.stop()
       await bus.close()
