@@ -2,9 +2,7 @@ import type { WASocket } from '@whiskeysockets/baileys'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { makeMemoryAuthState } from './memory-keys.js'
 import { WaSimulator } from './server.js'
-import { closeClient, connectClient, nextQr, waitClosed, waitOpen } from './test-clients.js'
-
-const eventually = { timeout: 15_000 }
+import { closeClient, connectClient, eventually, nextQr, waitClosed, waitOpen } from './test-clients.js'
 
 describe('HTTP control API', () => {
   let sim: WaSimulator

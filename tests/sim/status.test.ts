@@ -1,10 +1,6 @@
 import type { BinaryNode, WASocket } from '@whiskeysockets/baileys'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { WaSimulator } from './server.js'
-import { closeClient, linkByQr } from './test-clients.js'
-
-/** events can sit in Baileys' buffer until its initial sync finishes */
-const eventually = { timeout: 15_000 }
+import { describe, expect, it, vi } from 'vitest'
+import { eventually, linkByQr, useSimulator } from './test-clients.js'
 
 /** Collects the raw `<ack class="message">` nodes a socket receives. */
 function collectAcks(sock: WASocket): BinaryNode[] {
@@ -14,24 +10,14 @@ function collectAcks(sock: WASocket): BinaryNode[] {
 }
 
 describe('status sends against real Baileys', () => {
-  let sim: WaSimulator
-  const sockets: WASocket[] = []
-
-  beforeEach(async () => {
-    sim = await WaSimulator.start({ controlPort: false })
-  })
-
-  afterEach(async () => {
-    for (const sock of sockets.splice(0)) closeClient(sock)
-    await sim.stop()
-  })
+  const run = useSimulator()
 
   async function setup() {
-    const owner = sim.createAccount({ phone: '15550003001' })
-    const lidContact = sim.createAccount({ phone: '15550003002', devices: 2 })
-    const pnContact = sim.createAccount({ phone: '15550003003' })
-    const { sock } = await linkByQr(sim, owner.phone)
-    sockets.push(sock)
+    const owner = run.sim.createAccount({ phone: '15550003001' })
+    const lidContact = run.sim.createAccount({ phone: '15550003002', devices: 2 })
+    const pnContact = run.sim.createAccount({ phone: '15550003003' })
+    const { sock } = await linkByQr(run.sim, owner.phone)
+    run.sockets.push(sock)
     const audience = [owner.pnJid(), lidContact.pnJid(), pnContact.pnJid()]
     return { owner, lidContact, pnContact, sock, audience, acks: collectAcks(sock) }
   }
@@ -48,8 +34,8 @@ describe('status sends against real Baileys', () => {
     expect(ack.attrs).toMatchObject({ class: 'message', from: 'status@broadcast' })
     expect(ack.attrs.error).toBeUndefined()
 
-    await vi.waitFor(() => expect(sim.receivedStatuses(lidContact.phone)).toHaveLength(1), eventually)
-    const received = sim.receivedStatuses(lidContact.phone)[0]!
+    await vi.waitFor(() => expect(run.sim.receivedStatuses(lidContact.phone)).toHaveLength(1), eventually)
+    const received = run.sim.receivedStatuses(lidContact.phone)[0]!
     expect(received).toMatchObject({
       id: first!.key.id,
       from: owner.phone,
@@ -60,12 +46,12 @@ describe('status sends against real Baileys', () => {
     expect(received.font).toBe(1)
     expect(received.devices.sort()).toEqual([lidContact.pnJid(0), lidContact.pnJid(1)].sort())
     await vi.waitFor(
-      () => expect(sim.receivedStatuses(pnContact.phone).map((s) => s.text)).toEqual(['first status']),
+      () => expect(run.sim.receivedStatuses(pnContact.phone).map((s) => s.text)).toEqual(['first status']),
       eventually,
     )
     // the owner's own phone is in the audience too
     await vi.waitFor(
-      () => expect(sim.receivedStatuses(owner.phone).map((s) => s.text)).toEqual(['first status']),
+      () => expect(run.sim.receivedStatuses(owner.phone).map((s) => s.text)).toEqual(['first status']),
       eventually,
     )
 
@@ -76,15 +62,15 @@ describe('status sends against real Baileys', () => {
     )
     await vi.waitFor(
       () =>
-        expect(sim.receivedStatuses(pnContact.phone).map((s) => s.text)).toEqual([
+        expect(run.sim.receivedStatuses(pnContact.phone).map((s) => s.text)).toEqual([
           'first status',
           'second status',
         ]),
       eventually,
     )
-    expect(sim.sentStanzas(owner.phone).map((s) => s.id)).toEqual([first!.key.id, second!.key.id])
-    expect(sim.messages.decryptErrors).toEqual([])
-    expect(sim.connectionErrors).toEqual([])
+    expect(run.sim.sentStanzas(owner.phone).map((s) => s.id)).toEqual([first!.key.id, second!.key.id])
+    expect(run.sim.messages.decryptErrors).toEqual([])
+    expect(run.sim.connectionErrors).toEqual([])
   })
 
   it('answers with a configured error ack and delivers nothing', async () => {
@@ -97,22 +83,22 @@ describe('status sends against real Baileys', () => {
     sock.ev.on('messages.upsert', ({ messages }) => {
       for (const m of messages) updates.push({ id: m.key.id, params: m.messageStubParameters })
     })
-    sim.setStatusAck(owner.phone, { error: 479 })
+    run.sim.setStatusAck(owner.phone, { error: 479 })
     const sent = await sock.sendMessage('status@broadcast', { text: 'rejected' }, { statusJidList: audience })
     await vi.waitFor(
       () => expect(acks.find((a) => a.attrs.id === sent!.key.id)?.attrs.error).toBe('479'),
       eventually,
     )
-    expect(sim.receivedStatuses(pnContact.phone)).toEqual([])
+    expect(run.sim.receivedStatuses(pnContact.phone)).toEqual([])
     await vi.waitFor(() => expect(updates).toContainEqual({ id: sent!.key.id, params: ['479'] }), eventually)
   })
 
   it('can withhold the ack entirely', async () => {
     const { owner, pnContact, sock, audience, acks } = await setup()
-    sim.setStatusAck(owner.phone, 'none')
+    run.sim.setStatusAck(owner.phone, 'none')
     const silent = await sock.sendMessage('status@broadcast', { text: 'no ack' }, { statusJidList: audience })
-    await vi.waitFor(() => expect(sim.receivedStatuses(pnContact.phone)).toHaveLength(1), eventually)
-    sim.setStatusAck(owner.phone, 'ok')
+    await vi.waitFor(() => expect(run.sim.receivedStatuses(pnContact.phone)).toHaveLength(1), eventually)
+    run.sim.setStatusAck(owner.phone, 'ok')
     const acked = await sock.sendMessage('status@broadcast', { text: 'acked' }, { statusJidList: audience })
     // acks arrive in order: once the later one is here, the earlier one is never coming
     await vi.waitFor(() => expect(acks.map((a) => a.attrs.id)).toContain(acked!.key.id), eventually)
@@ -127,23 +113,23 @@ describe('status sends against real Baileys', () => {
       { statusJidList: [owner.lidJid()!, lidContact.lidJid()!] },
     )
     await vi.waitFor(() => expect(acks.map((a) => a.attrs.id)).toContain(sent!.key.id), eventually)
-    await vi.waitFor(() => expect(sim.receivedStatuses(lidContact.phone)).toHaveLength(1), eventually)
-    expect(sim.receivedStatuses(lidContact.phone)[0]!.devices).toHaveLength(2)
-    expect(sim.sentStanzas(owner.phone)[0]!.recipients).toContain(lidContact.lidJid(1))
+    await vi.waitFor(() => expect(run.sim.receivedStatuses(lidContact.phone)).toHaveLength(1), eventually)
+    expect(run.sim.receivedStatuses(lidContact.phone)[0]!.devices).toHaveLength(2)
+    expect(run.sim.sentStanzas(owner.phone)[0]!.recipients).toContain(lidContact.lidJid(1))
   })
 
   it('reaches no device of a contact without LID: Baileys 7 fetches key bundles by LID only', async () => {
     const { sock, audience, pnContact, acks } = await setup()
-    const noLid = sim.createAccount({ phone: '15550003004', lid: false })
+    const noLid = run.sim.createAccount({ phone: '15550003004', lid: false })
     const sent = await sock.sendMessage(
       'status@broadcast',
       { text: 'partial' },
       { statusJidList: [...audience, noLid.pnJid()] },
     )
     await vi.waitFor(() => expect(acks.map((a) => a.attrs.id)).toContain(sent!.key.id), eventually)
-    await vi.waitFor(() => expect(sim.receivedStatuses(pnContact.phone)).toHaveLength(1), eventually)
-    expect(sim.sentStanzas('15550003001')[0]!.recipients).not.toContain(noLid.pnJid())
-    expect(sim.receivedStatuses(noLid.phone)).toEqual([])
+    await vi.waitFor(() => expect(run.sim.receivedStatuses(pnContact.phone)).toHaveLength(1), eventually)
+    expect(run.sim.sentStanzas('15550003001')[0]!.recipients).not.toContain(noLid.pnJid())
+    expect(run.sim.receivedStatuses(noLid.phone)).toEqual([])
   })
 
   it('decrypts a revoke sent to the same audience', async () => {
@@ -157,9 +143,9 @@ describe('status sends against real Baileys', () => {
     // pass a copy: Baileys was seen rewriting the key object given to `delete`
     await sock.sendMessage('status@broadcast', { delete: { ...sent!.key } }, { statusJidList: audience })
     await vi.waitFor(
-      () => expect(sim.receivedStatuses(pnContact.phone).map((s) => s.kind)).toEqual(['text', 'revoke']),
+      () => expect(run.sim.receivedStatuses(pnContact.phone).map((s) => s.kind)).toEqual(['text', 'revoke']),
       eventually,
     )
-    expect(sim.receivedStatuses(pnContact.phone)[1]!.revokedId).toBe(statusId)
+    expect(run.sim.receivedStatuses(pnContact.phone)[1]!.revokedId).toBe(statusId)
   })
 })

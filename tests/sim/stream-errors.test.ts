@@ -1,26 +1,16 @@
-import { DisconnectReason, type WASocket } from '@whiskeysockets/baileys'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type KickKind, WaSimulator } from './server.js'
-import { closeClient, connectClient, linkByQr, waitClosed, waitOpen } from './test-clients.js'
+import { DisconnectReason } from '@whiskeysockets/baileys'
+import { describe, expect, it } from 'vitest'
+import type { KickKind } from './server.js'
+import { connectClient, linkByQr, useSimulator, waitClosed, waitOpen } from './test-clients.js'
 
 describe('server-initiated disconnects as real Baileys sees them', () => {
-  let sim: WaSimulator
-  const sockets: WASocket[] = []
+  const run = useSimulator()
   let nextPhone = 15550006001
 
-  beforeEach(async () => {
-    sim = await WaSimulator.start({ controlPort: false })
-  })
-
-  afterEach(async () => {
-    for (const sock of sockets.splice(0)) closeClient(sock)
-    await sim.stop()
-  })
-
   async function linked() {
-    const account = sim.createAccount({ phone: String(nextPhone++) })
-    const client = await linkByQr(sim, account.phone)
-    sockets.push(client.sock)
+    const account = run.sim.createAccount({ phone: String(nextPhone++) })
+    const client = await linkByQr(run.sim, account.phone)
+    run.sockets.push(client.sock)
     return { account, ...client }
   }
 
@@ -36,40 +26,40 @@ describe('server-initiated disconnects as real Baileys sees them', () => {
   it.each(cases)('kick %o closes the client with %i', async (kind, expected) => {
     const { account, sock } = await linked()
     const closed = waitClosed(sock)
-    expect(await sim.kick(account.phone, kind)).toBe(1)
+    expect(await run.sim.kick(account.phone, kind)).toBe(1)
     expect(await closed).toBe(expected)
   })
 
   it('unlinks the device on logout, so stored creds no longer log in', async () => {
     const { account, sock, auth } = await linked()
     const closed = waitClosed(sock)
-    await sim.kick(account.phone, 'logout')
+    await run.sim.kick(account.phone, 'logout')
     await closed
-    expect(sim.linkedDevices(account.phone)).toEqual([])
-    const again = connectClient(sim, { auth })
-    sockets.push(again)
+    expect(run.sim.linkedDevices(account.phone)).toEqual([])
+    const again = connectClient(run.sim, { auth })
+    run.sockets.push(again)
     expect(await waitClosed(again)).toBe(DisconnectReason.loggedOut)
   })
 
   it('replaces the older connection when the same device logs in twice', async () => {
     const { sock, auth } = await linked()
     const closed = waitClosed(sock)
-    const second = connectClient(sim, { auth })
-    sockets.push(second)
+    const second = connectClient(run.sim, { auth })
+    run.sockets.push(second)
     await waitOpen(second)
     expect(await closed).toBe(DisconnectReason.connectionReplaced)
   })
 
   it('drops everything on restart() and accepts the clients back on the same URL', async () => {
     const { account, sock, auth } = await linked()
-    const url = sim.wsUrl
+    const url = run.sim.wsUrl
     const closed = waitClosed(sock)
-    await sim.restart()
+    await run.sim.restart()
     expect(await closed).toBe(DisconnectReason.connectionClosed)
-    expect(sim.wsUrl).toBe(url)
-    const again = connectClient(sim, { auth })
-    sockets.push(again)
+    expect(run.sim.wsUrl).toBe(url)
+    const again = connectClient(run.sim, { auth })
+    run.sockets.push(again)
     await waitOpen(again)
-    expect(sim.isOnline(account.phone)).toBe(true)
+    expect(run.sim.isOnline(account.phone)).toBe(true)
   })
 })

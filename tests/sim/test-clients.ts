@@ -10,9 +10,10 @@ import makeWASocket, {
   type SocketConfig,
   type WASocket,
 } from '@whiskeysockets/baileys'
+import { afterEach, beforeEach } from 'vitest'
 import { silentLogger } from './logger.js'
 import { makeMemoryAuthState } from './memory-keys.js'
-import type { WaSimulator } from './server.js'
+import { WaSimulator } from './server.js'
 
 export interface TestClientOptions extends Partial<SocketConfig> {
   auth?: AuthenticationState
@@ -95,3 +96,33 @@ export function closeClient(sock: WASocket | undefined): void {
     // already closed
   }
 }
+
+export interface SimulatorRun {
+  /** This test's simulator (a fresh one per test). */
+  readonly sim: WaSimulator
+  /** Clients to close after the test. */
+  readonly sockets: WASocket[]
+}
+
+/** Registers hooks that start a fresh simulator before each test and close it and its clients after. */
+export function useSimulator(): SimulatorRun {
+  let current: WaSimulator | undefined
+  const sockets: WASocket[] = []
+  beforeEach(async () => {
+    current = await WaSimulator.start({ controlPort: false })
+  })
+  afterEach(async () => {
+    for (const sock of sockets.splice(0)) closeClient(sock)
+    await current?.stop()
+  })
+  return {
+    get sim() {
+      if (!current) throw new Error('the simulator starts in beforeEach')
+      return current
+    },
+    sockets,
+  }
+}
+
+/** Poll options for waits on Baileys events, which can sit in its buffer until the initial sync ends. */
+export const eventually = { timeout: 15_000 }

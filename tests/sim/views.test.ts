@@ -1,9 +1,6 @@
 import type { BinaryNode, MessageUserReceiptUpdate, WASocket } from '@whiskeysockets/baileys'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { WaSimulator } from './server.js'
-import { closeClient, connectClient, linkByQr, waitOpen } from './test-clients.js'
-
-const eventually = { timeout: 15_000 }
+import { describe, expect, it, vi } from 'vitest'
+import { closeClient, connectClient, eventually, linkByQr, useSimulator, waitOpen } from './test-clients.js'
 
 /** Viewer JIDs from message-receipt.update events and from receipts folded into buffered upserts. */
 function collectViewers(sock: WASocket): { userJid: string; id: string }[] {
@@ -29,23 +26,13 @@ function collectRawReceipts(sock: WASocket): BinaryNode[] {
 }
 
 describe('status views against real Baileys', () => {
-  let sim: WaSimulator
-  const sockets: WASocket[] = []
-
-  beforeEach(async () => {
-    sim = await WaSimulator.start({ controlPort: false })
-  })
-
-  afterEach(async () => {
-    for (const sock of sockets.splice(0)) closeClient(sock)
-    await sim.stop()
-  })
+  const run = useSimulator()
 
   async function postStatus() {
-    const owner = sim.createAccount({ phone: '15550005001' })
-    const viewer = sim.createAccount({ phone: '15550005002' })
-    const client = await linkByQr(sim, owner.phone)
-    sockets.push(client.sock)
+    const owner = run.sim.createAccount({ phone: '15550005001' })
+    const viewer = run.sim.createAccount({ phone: '15550005002' })
+    const client = await linkByQr(run.sim, owner.phone)
+    run.sockets.push(client.sock)
     const sent = await client.sock.sendMessage(
       'status@broadcast',
       { text: 'watch me' },
@@ -57,7 +44,7 @@ describe('status views against real Baileys', () => {
   it('relays a read receipt by phone number right after the first login', async () => {
     const { owner, viewer, sock, id } = await postStatus()
     const viewers = collectViewers(sock)
-    const result = await sim.view(viewer.phone, owner.phone, id)
+    const result = await run.sim.view(viewer.phone, owner.phone, id)
     expect(result).toEqual({ delivered: 1, queued: 0 })
     await vi.waitFor(() => expect(viewers).toContainEqual({ userJid: viewer.pnJid(), id }), eventually)
   })
@@ -66,7 +53,7 @@ describe('status views against real Baileys', () => {
     const { owner, viewer, sock, id } = await postStatus()
     const viewers = collectViewers(sock)
     const raw = collectRawReceipts(sock)
-    await sim.view(viewer.phone, owner.phone, id, { type: 'played', asLid: true })
+    await run.sim.view(viewer.phone, owner.phone, id, { type: 'played', asLid: true })
     await vi.waitFor(() => expect(raw).toHaveLength(1), eventually)
     expect(raw[0]!.attrs).toMatchObject({
       from: 'status@broadcast',
@@ -82,10 +69,10 @@ describe('status views against real Baileys', () => {
   it('delivers a burst of views', async () => {
     const { owner, sock, id } = await postStatus()
     const crowd = Array.from({ length: 25 }, (_, i) =>
-      sim.createAccount({ phone: `1555001${String(i).padStart(4, '0')}` }),
+      run.sim.createAccount({ phone: `1555001${String(i).padStart(4, '0')}` }),
     )
     const viewers = collectViewers(sock)
-    const result = await sim.viewBurst(
+    const result = await run.sim.viewBurst(
       owner.phone,
       id,
       crowd.map((c) => c.phone),
@@ -97,11 +84,11 @@ describe('status views against real Baileys', () => {
   it('holds views for an offline client and delivers them after it reconnects', async () => {
     const { owner, viewer, sock, auth, id } = await postStatus()
     closeClient(sock)
-    await vi.waitFor(() => expect(sim.isOnline(owner.phone)).toBe(false), eventually)
-    expect(await sim.view(viewer.phone, owner.phone, id)).toEqual({ delivered: 0, queued: 1 })
+    await vi.waitFor(() => expect(run.sim.isOnline(owner.phone)).toBe(false), eventually)
+    expect(await run.sim.view(viewer.phone, owner.phone, id)).toEqual({ delivered: 0, queued: 1 })
 
-    const again = connectClient(sim, { auth })
-    sockets.push(again)
+    const again = connectClient(run.sim, { auth })
+    run.sockets.push(again)
     const viewers = collectViewers(again)
     const raw = collectRawReceipts(again)
     await waitOpen(again)
