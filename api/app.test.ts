@@ -53,50 +53,94 @@ describe('API key', () => {
         expect(await body(res)).toEqual({ success: false, error: Messages.unauthorized })
       }
     }
-    expect((await t.request('/api/openapi.json', { apiKey: null })).status).toBe(401)
+    // The document is public, like the /docs page rendered from it.
+    expect((await t.request('/api/openapi.json', { apiKey: null })).status).toBe(200)
   })
 })
 
 describe('rate limit', () => {
-  it('answers 429 with Retry-After past the limit, counting unauthenticated requests too', async () => {
+  it('answers 429 with Retry-After past the limit, counting keyless requests in their own bucket', async () => {
     let now = 1_000_000
-    const t = await setup({ env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' }, clock: () => now })
+    const t = await setup({
+      env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_ANON_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' },
+      clock: () => now,
+    })
     const first = await t.request('/api/sessions', { apiKey: 'guess-guess-guess' })
     expect(first.status).toBe(401)
-    expect(first.headers.get('RateLimit-Limit')).toBe('3')
-    expect(first.headers.get('RateLimit-Remaining')).toBe('2')
-    await t.request('/api/sessions', { apiKey: 'guess-guess-guess' })
-    expect((await t.request('/api/sessions')).status).toBe(200)
+    expect(first.headers.get('RateLimit-Limit')).toBe('2')
+    expect(first.headers.get('RateLimit-Remaining')).toBe('1')
+    expect((await t.request('/api/sessions', { apiKey: null })).status).toBe(401)
+    const guessing = await t.request('/api/sessions', { apiKey: 'guess-guess-guess' })
+    expect(guessing.status).toBe(429)
+    expect(await body(guessing)).toEqual({ success: false, error: Messages.rateLimited })
+    // Strangers used up only their own bucket: the key's owner still has the whole budget.
+    for (let i = 0; i < 3; i++) {
+      const keyed = await t.request('/api/sessions')
+      expect(keyed.status).toBe(200)
+      expect(keyed.headers.get('RateLimit-Limit')).toBe('3')
+      expect(keyed.headers.get('RateLimit-Remaining')).toBe(String(2 - i))
+    }
     const limited = await t.request('/api/sessions')
     expect(limited.status).toBe(429)
     expect(await body(limited)).toEqual({ success: false, error: Messages.rateLimited })
     expect(limited.headers.get('Retry-After')).toBe('60')
     expect(limited.headers.get('RateLimit-Remaining')).toBe('0')
     now += 30_000
-    expect((await t.request('/api/health')).headers.get('Retry-After')).toBe('30')
+    expect((await t.request('/api/sessions')).headers.get('Retry-After')).toBe('30')
     now += 30_001
     expect((await t.request('/api/sessions')).status).toBe(200)
+    expect((await t.request('/api/sessions', { apiKey: null })).status).toBe(401)
+  })
+
+  it('keeps the health check out of rate limiting', async () => {
+    const t = await setup({ env: { RATE_LIMIT_MAX: '1', RATE_LIMIT_ANON_MAX: '1' } })
+    for (let i = 0; i < 5; i++) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await t.request('/api/health', { method, apiKey: i % 2 === 0 ? null : undefined })
+        expect(res.status).toBe(200)
+        expect(res.headers.get('RateLimit-Limit')).toBeNull()
+      }
+    }
+    expect((await t.request('/api/sessions')).status).toBe(200)
+    expect((await t.request('/api/sessions', { apiKey: null })).status).toBe(401)
+  })
+
+  it('counts PUTs behind signed upload links in the keyed bucket, not the anonymous one', async () => {
+    const t = await setup({ env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_ANON_MAX: '1' } })
+    expect((await t.request('/api/sessions', { apiKey: null })).status).toBe(401)
+    expect((await t.request('/api/sessions', { apiKey: null })).status).toBe(429)
+    // The anonymous budget is spent, yet the signed PUT reaches its own check (here: a bad link).
+    const put = await t.request(
+      '/api/uploads/1730000000000-abcdef12.png?expires=1&type=image%2Fpng&max=1&sig=x',
+      {
+        method: 'PUT',
+        apiKey: null,
+        body: new Uint8Array([1]),
+      },
+    )
+    expect(put.status).toBe(401)
+    expect(put.headers.get('RateLimit-Limit')).toBe('3')
   })
 
   it('keys clients by X-Forwarded-For only behind a trusted proxy', async () => {
     const trusted = await setup({ env: { RATE_LIMIT_MAX: '1', TRUST_PROXY: 'true' } })
     const from = (ip: string) => ({ headers: { 'x-forwarded-for': `198.51.100.7, ${ip}` } })
-    expect((await trusted.request('/api/health', from('203.0.113.1'))).status).toBe(200)
-    expect((await trusted.request('/api/health', from('203.0.113.2'))).status).toBe(200)
-    expect((await trusted.request('/api/health', from('203.0.113.1'))).status).toBe(429)
+    expect((await trusted.request('/api/sessions', from('203.0.113.1'))).status).toBe(200)
+    expect((await trusted.request('/api/sessions', from('203.0.113.2'))).status).toBe(200)
+    expect((await trusted.request('/api/sessions', from('203.0.113.1'))).status).toBe(429)
 
     const direct = await setup({ env: { RATE_LIMIT_MAX: '1' } })
-    expect((await direct.request('/api/health', from('203.0.113.1'))).status).toBe(200)
+    expect((await direct.request('/api/sessions', from('203.0.113.1'))).status).toBe(200)
     // Without TRUST_PROXY a forged header does not buy a fresh budget.
-    expect((await direct.request('/api/health', from('203.0.113.2'))).status).toBe(429)
+    expect((await direct.request('/api/sessions', from('203.0.113.2'))).status).toBe(429)
   })
 
   it('uses CF-Connecting-IP when there is no Node socket (Workers)', async () => {
     const t = await setup({ env: { RATE_LIMIT_MAX: '1' } })
     const from = (ip: string) => ({ headers: { 'cf-connecting-ip': ip } })
-    expect((await t.request('/api/health', from('203.0.113.1'))).status).toBe(200)
-    expect((await t.request('/api/health', from('203.0.113.2'))).status).toBe(200)
-    expect((await t.request('/api/health', from('203.0.113.1'))).status).toBe(429)
+    expect((await t.request('/api/sessions', from('203.0.113.1'))).status).toBe(200)
+    expect((await t.request('/api/sessions', from('203.0.113.2'))).status).toBe(200)
+    expect((await t.request('/api/sessions', from('203.0.113.1'))).status).toBe(429)
   })
 })
 
@@ -149,5 +193,18 @@ describe('response headers', () => {
     expect(res.headers.get('x-request-id')).toMatch(/.{8,}/)
     const echoed = await t.request('/api/health', { headers: { 'x-request-id': 'trace-123' } })
     expect(echoed.headers.get('x-request-id')).toBe('trace-123')
+  })
+
+  it('echoes a client request id only when it is short and plain', async () => {
+    const t = await setup()
+    const idFor = async (sent: string) =>
+      (await t.request('/api/health', { headers: { 'x-request-id': sent } })).headers.get('x-request-id')
+    const longest = `a-${'b'.repeat(62)}`
+    expect(await idFor(longest)).toBe(longest)
+    for (const sent of [`${longest}c`, 'x'.repeat(500), 'trace 123', '<script>', 'a"b', 'id;rm -rf', 'ü']) {
+      const id = await idFor(sent)
+      expect(id, sent).not.toBe(sent)
+      expect(id).toMatch(/^[\w=-]{8,64}$/)
+    }
   })
 })

@@ -4,9 +4,10 @@ import { secureHeaders } from 'hono/secure-headers'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { registerDocs } from './docs.js'
 import { createErrorHandler, handleNotFound, validationHook } from './errors.js'
-import { requireApiKey } from './middleware/api-key.js'
+import { identifyApiKey, requireApiKey } from './middleware/api-key.js'
 import { limitJsonBodies } from './middleware/body-limit.js'
-import { FixedWindowRateLimiter, rateLimit } from './middleware/rate-limit.js'
+import { closeConnectionOnRejectedBody } from './middleware/connection-close.js'
+import { rateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
 import { registerRoutes } from './routes/index.js'
 import type { ServiceContext } from './services/context.js'
 import { SessionService } from './services/session-service.js'
@@ -41,19 +42,21 @@ export const createApp = (deps: AppDeps): App => {
     uploads: new UploadService(ctx, deps.uploadLinkSecret ?? uploadLinkSecretFromApiKey(deps.apiKey)),
     system: new SystemService(ctx, { version: deps.version, startedAt: deps.startedAt }),
   }
-  const limiter = new FixedWindowRateLimiter({
-    max: deps.config.RATE_LIMIT_MAX,
-    windowMs: deps.config.RATE_LIMIT_WINDOW_MS,
-    clock,
-  })
+  // The embedded product passes the limiter it also gives the Socket.IO gateway, so failed
+  // handshakes and REST requests share their buckets.
+  const limiter = deps.rateLimiter ?? rateLimiterFromConfig(deps.config, clock)
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   app.onError(createErrorHandler(logger))
   app.notFound(handleNotFound)
 
-  app.use('*', requestId())
+  // Outermost, so it sees every error answer, whichever layer gave it.
+  app.use('*', closeConnectionOnRejectedBody())
+  // Client ids are echoed and logged: only short ones of [A-Za-z0-9_=-] are kept, others replaced.
+  app.use('*', requestId({ limitLength: 64 }))
   app.use('*', secureHeaders())
-  // Before the key check, so guessing keys is rate-limited too.
+  app.use('*', identifyApiKey(deps.apiKey))
+  // Before the key check, so guessing keys is rate-limited too (in the anonymous bucket).
   app.use('*', rateLimit(limiter, { trustProxy: deps.config.TRUST_PROXY, clock }))
   app.use('/api/*', requireApiKey(deps.apiKey))
   app.use('/api/*', limitJsonBodies())

@@ -70,4 +70,12 @@ describe('GET /docs', () => {
     // Works offline: no external scripts or styles.
     expect(html).not.toMatch(/<script|<link|https?:\/\//)
   })
+
+  it('says the machine-readable document is public, and it is', async () => {
+    const html = await (await t.request('/docs', { apiKey: null })).text()
+    expect(html).toContain('<code>GET /api/openapi.json</code> (public, no API key needed)')
+    const res = await t.request('/api/openapi.json', { apiKey: null })
+    expect(res.status).toBe(200)
+    expect((await body(res)).info.description).toContain('except the health check, this document')
+  })
 })

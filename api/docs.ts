@@ -1,7 +1,8 @@
 import type { App } from './types.js'
 
 /**
- * The OpenAPI document (behind the API key, like every /api route) and a reference page at /docs.
+ * The OpenAPI document and a reference page at /docs, both public: they describe the API and hold
+ * nothing secret (no keys, sessions or configuration).
  * The page is rendered on the server from the same document into plain HTML with inline styles:
  * no CDN assets and no script, so it works offline and needs no key to read.
  */
@@ -15,8 +16,8 @@ const documentConfig = (version: string): Parameters<App['getOpenAPI31Document']
     version,
     description:
       'Manage WhatsApp sessions, post statuses and read who viewed them. Every /api route needs the API key ' +
-      '(`x-api-key` or `Authorization: Bearer`), except the health check and signed upload links. Requests are ' +
-      'rate-limited per IP. Responses are `{ "success": true, "data": … }` or `{ "success": false, "error": "…" }`.',
+      '(`x-api-key` or `Authorization: Bearer`), except the health check, this document and signed upload links. ' +
+      'Requests are rate-limited per IP, those without a valid key in a smaller budget. Responses are `{ "success": true, "data": … }` or `{ "success": false, "error": "…" }`.',
   },
   security: [{ ApiKey: [] as string[] }, { Bearer: [] as string[] }],
 })
@@ -131,7 +132,7 @@ pre{background:#f5f6fa;padding:.6rem;border-radius:6px;overflow:auto;font-size:.
 </style></head><body>
 <h1>${escapeHtml(String(info.title))} <small>${escapeHtml(String(info.version))}</small></h1>
 <p>${escapeHtml(String(info.description ?? ''))}</p>
-<p>Machine-readable document: <code>GET /api/openapi.json</code> (with the API key).</p>
+<p>Machine-readable document: <code>GET /api/openapi.json</code> (public, no API key needed).</p>
 ${sections}
 </body></html>`
 }

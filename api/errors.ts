@@ -22,6 +22,8 @@ const mentions = (message: string, field: string) =>
 
 /** Turns a zod issue into one readable sentence that names the field. */
 export const describeIssue = (issue: Issue): string => {
+  // A refinement that already wrote the whole sentence (shared with a service) asks for it as is.
+  if (issue.code === 'custom' && issue.params?.verbatim === true) return issue.message
   const field = issue.path.map(String).join('.')
   if (!field) return issue.code === 'invalid_type' ? 'Request body must be a JSON object' : issue.message
   if (mentions(issue.message, field)) return issue.message
@@ -66,16 +68,15 @@ export const createErrorHandler =
     // refused a status); anything else becomes the generic internal error, details only in the log.
     const appError = toAppError(error)
     if (!(error instanceof AppError) || appError.status >= 500) {
+      // The error goes under `err`, the logger's error key: its serializer decides how much of it
+      // (a stack only at debug level) reaches the log.
       logger.error(
         {
+          err: error,
           requestId: c.get('requestId'),
           method: c.req.method,
           path: c.req.path,
           code: appError.code,
-          error:
-            error instanceof Error
-              ? { name: error.name, message: error.message, stack: error.stack }
-              : String(error),
         },
         'request failed',
       )

@@ -56,7 +56,9 @@ describe('on a Node server', () => {
   it('rate-limits by the socket address and ignores a forged X-Forwarded-For', async () => {
     const statuses: number[] = []
     for (let i = 0; i < 6; i++) {
-      const res = await fetch(`${base}/api/health`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } })
+      const res = await fetch(`${base}/api/sessions`, {
+        headers: { 'x-api-key': TEST_API_KEY, 'x-forwarded-for': `203.0.113.${i}` },
+      })
       statuses.push(res.status)
       await res.arrayBuffer()
     }

@@ -56,5 +56,8 @@ export const errorResponses = <S extends ErrorStatus>(...statuses: S[]) =>
 export const publicErrorResponses = <S extends ErrorStatus>(...statuses: S[]) =>
   buildErrorResponses([...statuses, 429, 500]) as ErrorResponses<S | 429 | 500>
 
+/** Error responses of the health check, which is neither keyed nor rate-limited. */
+export const healthErrorResponses = () => buildErrorResponses([500]) as ErrorResponses<500>
+
 /** Errors of routes that reach the connector over the bus. */
 export const BUS_ERRORS = [HTTP_STATUS.unavailable, HTTP_STATUS.timeout] as const

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import {
   AuthMethodSchema,
   BackgroundColorSchema,
+  MAX_TARGET_NUMBERS,
   PhoneNumberSchema,
   parseTargetNumbers,
   SessionIdSchema,
@@ -15,6 +16,7 @@ import {
 } from '../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../shared/storage/types.js'
 import { declarableTypes, extensionForDeclared } from './services/media-types.js'
+import { parseMediaUrl } from './services/url-guard.js'
 
 /**
  * Request and response schemas of the HTTP API; the OpenAPI document is generated from these.
@@ -135,6 +137,9 @@ export const QrCodeData = z.object({
 
 const clip = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : text)
 
+// WhatsApp (and the database, which stored text cut at the first NUL) cannot carry a NUL character.
+const hasNul = (text: string) => text.includes('\u0000')
+
 export const SendStatusBody = z
   .object({
     type: namedEnum('type', StatusTypeSchema.options as [StatusType, ...StatusType[]]),
@@ -142,23 +147,35 @@ export const SendStatusBody = z
       .string()
       .min(1)
       .max(65_536)
+      .refine((content) => !hasNul(content), 'content must not contain NUL characters')
+      .refine((content) => content.trim().length > 0, 'content must not be only whitespace')
       .openapi({ description: 'Text body, uploaded filename, or http(s) media URL, by type' }),
-    caption: z.string().max(4_096).optional().openapi({ description: 'Media only; ignored for text' }),
+    caption: z
+      .string()
+      .max(4_096)
+      .refine((caption) => !hasNul(caption), 'caption must not contain NUL characters')
+      .optional()
+      .openapi({ description: 'Media only; ignored for text' }),
     targetNumbers: z
       .string()
       .max(200_000)
       .optional()
       .superRefine((raw, ctx) => {
-        const bad = parseTargetNumbers(raw).find((number) => !/^\d{10,15}$/.test(number))
+        const numbers = parseTargetNumbers(raw)
+        const bad = numbers.find((number) => !/^\d{10,15}$/.test(number))
         if (bad !== undefined) {
           ctx.addIssue({
             code: 'custom',
             message: `targetNumbers: "${clip(bad)}" is not a valid phone number (10-15 digits including the country code)`,
           })
+        } else if (numbers.length > MAX_TARGET_NUMBERS) {
+          ctx.addIssue({ code: 'custom', message: `targetNumbers: at most ${MAX_TARGET_NUMBERS} numbers` })
         }
       })
       .openapi({
-        description: 'Comma-separated numbers with country code; empty sends to your own number only',
+        description:
+          'Comma-separated numbers with country code, at most ' +
+          `${MAX_TARGET_NUMBERS} different ones; empty sends to your own number only`,
         example: '628123456789,628987654321',
       }),
     backgroundColor: BackgroundColorSchema.optional().meta({ description: 'Text only', example: '#315575' }),
@@ -171,6 +188,16 @@ export const SendStatusBody = z
       )
       .optional()
       .openapi({ description: 'Text only' }),
+  })
+  .superRefine((body, ctx) => {
+    // The URL's form is part of the request: refused here with 400 before any state is looked at
+    // (an unlinked session's 409). Whether its host is public needs DNS and stays in the service.
+    // Also reached when another field failed, so the content is checked for being a string.
+    if (body.type !== 'url' || typeof body.content !== 'string') return
+    const parsed = parseMediaUrl(body.content)
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', path: ['content'], message: parsed.message, params: { verbatim: true } })
+    }
   })
   .openapi('SendStatusRequest')
 
@@ -227,7 +254,7 @@ export const CreateUploadLinkBody = z
   .object({
     type: MediaKindSchema,
     contentType: z.string().min(1).max(100).openapi({ example: 'image/jpeg' }),
-    size: z.number().int().positive().openapi({ description: 'Exact or maximum size in bytes' }),
+    size: z.number().int().min(1).openapi({ description: 'Exact or maximum size in bytes' }),
   })
   .superRefine((body, ctx) => {
     if (!extensionForDeclared(body.type, body.contentType)) {

@@ -188,6 +188,7 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
     API_KEY: TEST_API_KEY,
     MAX_UPLOAD_MB: '1',
     RATE_LIMIT_MAX: '10000',
+    RATE_LIMIT_ANON_MAX: '10000',
     DATA_DIR: dir,
     ...options.env,
   })

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Bus } from '../shared/bus/types.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/types.js'
+import type { RateLimiter } from '../shared/security/rate-limit.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import type { SessionService } from './services/session-service.js'
 import type { StatusService } from './services/status-service.js'
@@ -40,6 +41,11 @@ export interface AppDeps {
    * store signs with. Defaults to `uploadLinkSecretFromApiKey(apiKey)`.
    */
   uploadLinkSecret?: string
+  /**
+   * Counts requests per client; defaults to an in-memory limiter from the config. Pass one to share
+   * its buckets with other entry points (the Socket.IO handshake) or between instances.
+   */
+  rateLimiter?: RateLimiter
 }
 
 /** Domain services, built once per app and handed to handlers through the context. */
@@ -54,6 +60,8 @@ export interface AppEnv {
   Variables: {
     services: Services
     requestId: string
+    /** The request carries the right API key (set by `identifyApiKey`). */
+    authenticated: boolean
   }
 }
 

@@ -7,7 +7,7 @@ import type { MediaStore } from '../shared/storage/types.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { SharedKeyCache } from './key-cache.js'
 import { publicUrlMediaFetcher } from './media-fetch.js'
-import { RetentionJob } from './retention.js'
+import { MediaInUse, RetentionJob } from './retention.js'
 import { SessionManager } from './session-manager.js'
 import { SessionRuntime } from './session-runtime.js'
 import { installSignalConsoleGuard } from './signal-console-guard.js'
@@ -56,6 +56,7 @@ export class Connector {
     const logger = deps.logger
     this.keyCache = new SharedKeyCache(deps.keyCacheEntries)
     this.ingest = new ViewerIngest({ repos: deps.repos, bus: deps.bus, logger }, deps.ingest)
+    const mediaInUse = new MediaInUse()
     this.retention = new RetentionJob({
       repos: deps.repos,
       media: deps.media,
@@ -63,6 +64,9 @@ export class Connector {
       logger,
       intervalMs: deps.config.CLEANUP_INTERVAL_MS,
       now,
+      orphanUploadAgeMs:
+        (deps.config.UPLOAD_URL_TTL_SECONDS + deps.config.ORPHAN_UPLOAD_GRACE_SECONDS) * 1000,
+      mediaInUse,
       onDeleted: (status) => this.ingest.forgetStatus(status.sessionId, status.id),
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }
@@ -85,6 +89,7 @@ export class Connector {
             createDbAuthState(deps.db, sessionId, { encryptionKey: deps.config.AUTH_ENCRYPTION_KEY }),
           keyCache: this.keyCache.forSession(sessionId),
           ingest: this.ingest,
+          mediaInUse,
           fetchUrl,
           now,
           backoff,

@@ -1,13 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { connect as connectTcp } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
+import { PNG } from 'pngjs'
 import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadConfig } from '../shared/config.js'
 import type { ServerEvents } from '../shared/events.js'
 import { createFakeSocketFactory, type FakeSocketFactory } from '../tests/support/fake-wa-socket.js'
 import { type EmbeddedServer, startEmbedded } from './embedded.js'
+import { createLogger } from './logger.js'
 
 /** The embedded product on a real port: REST and Socket.IO together, with a stand-in WhatsApp socket. */
 describe('embedded product', () => {
@@ -16,10 +20,10 @@ describe('embedded product', () => {
   let server: EmbeddedServer | null = null
   const clients: Socket[] = []
 
-  const start = async () => {
+  const start = async (env: Record<string, string> = {}, logger = pino({ level: 'silent' })) => {
     server = await startEmbedded({
-      config: loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }),
-      logger: pino({ level: 'silent' }),
+      config: loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env }),
+      logger,
       connector: { socketFactory: fake.factory },
     })
     return server
@@ -125,5 +129,142 @@ describe('embedded product', () => {
     expect(res.status).toBeLessThan(300)
     const body = (await res.json()) as { data: { uploadUrl: string } }
     expect(body.data.uploadUrl.startsWith(`${url}/api/uploads/`)).toBe(true)
+  })
+
+  const modeOf = async (path: string) => (await stat(path)).mode & 0o777
+
+  /** Every file and folder under the data folder with its permission bits, relative paths as keys. */
+  const modesUnder = async (dir: string, prefix = ''): Promise<Record<string, number>> => {
+    const modes: Record<string, number> = {}
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      modes[prefix + entry.name] = await modeOf(path)
+      if (entry.isDirectory()) Object.assign(modes, await modesUnder(path, `${prefix}${entry.name}/`))
+    }
+    return modes
+  }
+
+  const uploadImage = async ({ url, apiKey }: EmbeddedServer) => {
+    const png = new PNG({ width: 2, height: 2 })
+    const form = new FormData()
+    form.append('image', new Blob([new Uint8Array(PNG.sync.write(png))], { type: 'image/png' }), 'a.png')
+    const res = await fetch(`${url}/api/upload-image`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey.key },
+      body: form,
+    })
+    expect(res.status).toBe(201)
+    return ((await res.json()) as { data: { filename: string } }).data.filename
+  }
+
+  it('keeps the data folder owner-only: 0700 folders, 0600 files, the -wal/-shm files and uploads included', async () => {
+    const nested = join(dataDir, 'fresh')
+    dataDir = nested
+    const running = await start()
+    const filename = await uploadImage(running)
+    const modes = await modesUnder(nested)
+    expect(Object.keys(modes)).toEqual(
+      expect.arrayContaining([
+        'api-key',
+        'tracker.db',
+        'tracker.db-wal',
+        'tracker.db-shm',
+        'media',
+        `media/${filename}`,
+      ]),
+    )
+    for (const [name, mode] of Object.entries(modes)) {
+      expect({ name, mode: mode.toString(8) }).toEqual({ name, mode: name === 'media' ? '700' : '600' })
+    }
+    expect(await modeOf(nested)).toBe(0o700)
+  })
+
+  it('tightens the folder and files of an older install (0755/0644) at start', async () => {
+    const first = await start()
+    const filename = await uploadImage(first)
+    const { size } = await stat(join(dataDir, 'media', filename))
+    await first.stop()
+    server = null
+    // What an older version left behind under the usual umask 022.
+    const before = await modesUnder(dataDir)
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(['tracker.db-wal', 'tracker.db-shm']))
+    await chmod(dataDir, 0o755)
+    for (const name of Object.keys(before)) {
+      await chmod(join(dataDir, name), name === 'media' ? 0o755 : 0o644)
+    }
+
+    const second = await start()
+    for (const [name, mode] of Object.entries(await modesUnder(dataDir))) {
+      expect({ name, mode: mode.toString(8) }).toEqual({ name, mode: name === 'media' ? '700' : '600' })
+    }
+    expect(await modeOf(dataDir)).toBe(0o700)
+    // Same key, same upload: tightening changed permissions only.
+    expect(second.apiKey).toMatchObject({ key: first.apiKey.key, source: 'file' })
+    expect((await stat(join(dataDir, 'media', filename))).size).toBe(size)
+  })
+
+  it('warns once at start when credentials are stored unencrypted, naming no key material', async () => {
+    const lines: { level: number; msg: string }[] = []
+    const capture = () => createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) })
+    const running = await start({}, capture())
+    const warnings = lines.filter((l) => l.level === 40)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.msg).toContain('AUTH_ENCRYPTION_KEY is not set')
+    expect(JSON.stringify(lines)).not.toContain(running.apiKey.key)
+    await running.stop()
+    server = null
+
+    lines.length = 0
+    const key = randomBytes(32).toString('hex')
+    await start({ AUTH_ENCRYPTION_KEY: key }, capture())
+    expect(lines.filter((l) => l.level >= 40)).toEqual([])
+    expect(JSON.stringify(lines)).not.toContain(key)
+  })
+
+  it('closes a stalled Socket.IO long-polling request and leaves websocket clients connected', async () => {
+    const { url, port, apiKey } = await start({
+      HTTP_HEADERS_TIMEOUT_MS: '300',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '300',
+      HTTP_BODY_STALL_MS: '300',
+    })
+    const ws = connect({ apiKey: apiKey.key })
+    await connected(ws)
+
+    // An engine.io session, then a POST to it whose body never comes.
+    const handshake = await (await fetch(`${url}/socket.io/?EIO=4&transport=polling`)).text()
+    const sid = (JSON.parse(handshake.slice(1)) as { sid: string }).sid
+    const stalled = connectTcp(port, '127.0.0.1')
+    stalled.on('error', () => {})
+    const startedAt = Date.now()
+    const closedAfter = new Promise<number>((resolve) =>
+      stalled.once('close', () => resolve(Date.now() - startedAt)),
+    )
+    stalled.write(
+      `POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n`,
+    )
+    const waited = await Promise.race([
+      closedAfter,
+      new Promise<number>((resolve) => setTimeout(() => resolve(Number.POSITIVE_INFINITY), 5000)),
+    ])
+    stalled.destroy()
+    // Engine.io's own heartbeat would take 45 s; the body watch takes one window.
+    expect(waited).toBeLessThan(2000)
+
+    // Well past every timeout and still connected and receiving.
+    const disconnects: string[] = []
+    ws.on('disconnect', (reason) => disconnects.push(reason))
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(disconnects).toEqual([])
+    expect(ws.connected).toBe(true)
+    const created = new Promise<ServerEvents['session-created']>((resolve) =>
+      ws.once('session-created', resolve),
+    )
+    const res = await fetch(`${url}/api/sessions`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionId: 'acc9', sessionName: 'Account', authMethod: 'qrcode' }),
+    })
+    expect(res.status).toBe(201)
+    expect(await created).toMatchObject({ sessionId: 'acc9' })
   })
 })

@@ -4,6 +4,12 @@ import { createLogger } from './logger.js'
 
 /** `npm start`: the embedded product. Exits non-zero with the offending variable on a bad config. */
 const main = async () => {
+  // Before anything creates a file: every file this process makes (the database and the -wal/-shm
+  // files SQLite adds, media, temp files, whatever a library writes) is then owner-only. The data
+  // folder holds credentials, so this covers files created by code that sets no mode of its own;
+  // the places that create data files also set 0600/0700 explicitly, for processes that embed
+  // startEmbedded without this entry (tests), and existing files are tightened at start.
+  process.umask(0o077)
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig(process.env)
@@ -23,7 +29,8 @@ const main = async () => {
     // Printed once, on the run that created it; later runs read it from the file.
     console.log(`\nAPI key (generated, stored in ${server.apiKey.path}): ${server.apiKey.key}\n`)
   } else if (server.apiKey.source === 'file') {
-    console.log(`API key: stored in ${server.apiKey.path}`)
+    // Named relative to DATA_DIR: start-up lines end up in logs, where absolute paths do not belong.
+    console.log('API key: stored in DATA_DIR/api-key')
   }
   console.log(`REST API: ${server.url}/api  ·  docs: ${server.url}/docs  ·  Socket.IO: ${server.url}`)
 

@@ -5,7 +5,7 @@ import { createRepositories } from '../shared/db/index.js'
 import { newStatus, openTestDatabase, type TestDatabase } from '../shared/db/test-support.js'
 import type { EventMessage } from '../shared/events.js'
 import { LocalMediaStore } from '../shared/storage/local.js'
-import { RetentionJob } from './retention.js'
+import { MediaInUse, RetentionJob } from './retention.js'
 import { createHarness, type Harness } from './test-harness.js'
 
 const HOUR = 3_600_000
@@ -66,6 +66,7 @@ describe('status retention', () => {
       logger: pino({ level: 'silent' }),
       intervalMs: 60_000,
       now: () => NOW,
+      orphanUploadAgeMs: HOUR,
       onDeleted: (status) => deleted.push(status.sessionId),
     })
     await expect(job.runOnce()).resolves.toBe(3)
@@ -91,6 +92,129 @@ describe('status retention', () => {
     // Nothing left to do: no events.
     await expect(job.runOnce()).resolves.toBe(0)
     expect(events).toHaveLength(2)
+  })
+
+  it('removes uploads no status uses once their link and grace are over, with their files', async () => {
+    db = await openTestDatabase()
+    const repos = createRepositories(db.client)
+    const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
+    const bus = new InProcessBus()
+    const events: EventMessage[] = []
+    bus.subscribe((message) => events.push(message))
+    const AGE = 15 * 60_000 + HOUR
+    const old = NOW - AGE - 1
+    const record = (filename: string, createdAt: number) =>
+      repos.uploads.insert({ filename, kind: 'image', mime: 'image/jpeg', size: 3, createdAt })
+    const stored = async (filename: string) => ({
+      row: (await repos.uploads.get(filename)) !== null,
+      file: await media.exists(filename),
+    })
+
+    const orphan = '1750000000000-orphan.jpg'
+    const used = '1750000000000-usedup.jpg'
+    const young = '1750000000000-youngx.jpg'
+    const sending = '1750000000000-sendin.jpg'
+    const neverPut = '1750000000000-neverp.jpg'
+    for (const name of [orphan, used, young, sending]) await putFile(media, name)
+    await record(orphan, old)
+    await record(used, old)
+    await record(young, NOW - AGE + 60_000)
+    await record(sending, old)
+    // A signed link that was never used: a record without a file.
+    await record(neverPut, old)
+    await repos.statuses.insert(newStatus({ sessionId: 'a', mediaFilename: used, expiresAt: NOW + HOUR }))
+    // Enough records without files for several batches.
+    const many = Array.from({ length: 230 }, (_, i) => `1750000000000-m${String(i).padStart(5, '0')}.jpg`)
+    for (const name of many) await record(name, old)
+    // A send of this process has read `sending` and has not stored its status yet.
+    const inUse = new MediaInUse()
+    const release = inUse.claim(sending)
+
+    const job = new RetentionJob({
+      repos,
+      media,
+      bus,
+      logger: pino({ level: 'silent' }),
+      intervalMs: 60_000,
+      now: () => NOW,
+      orphanUploadAgeMs: AGE,
+      mediaInUse: inUse,
+    })
+    await expect(job.runOnce()).resolves.toBe(0)
+
+    expect(await stored(orphan)).toEqual({ row: false, file: false })
+    expect(await stored(neverPut)).toEqual({ row: false, file: false })
+    expect(await stored(used)).toEqual({ row: true, file: true })
+    expect(await stored(young)).toEqual({ row: true, file: true })
+    expect(await stored(sending)).toEqual({ row: true, file: true })
+    for (const name of many) expect(await repos.uploads.get(name)).toBeNull()
+    // No status changed: nothing to tell clients.
+    expect(events).toEqual([])
+
+    // Once its status is stored (or the send gave up) the claim ends; unused, it goes next time.
+    release()
+    await job.runOnce()
+    expect(await stored(sending)).toEqual({ row: false, file: false })
+    expect(await stored(used)).toEqual({ row: true, file: true })
+  })
+
+  it('leaves alone the upload of a send in progress, which no status refers to yet', async () => {
+    h = await createHarness({
+      env: { UPLOAD_URL_TTL_SECONDS: '10', ORPHAN_UPLOAD_GRACE_SECONDS: '0', CLEANUP_INTERVAL_MS: '1000' },
+    })
+    const harness = h
+    const old = Date.now() - 60_000
+    const picture = '1750000000000-inflig.jpg'
+    const witness = '1750000000000-witnes.jpg'
+    for (const name of [picture, witness]) {
+      await putFile(harness.media, name)
+      await harness.repos.uploads.insert({
+        filename: name,
+        kind: 'image',
+        mime: 'image/jpeg',
+        size: 3,
+        createdAt: old,
+      })
+    }
+    const session = await harness.addSession()
+    const { second: sock } = await harness.linkAndOpen(session.id)
+    // The send has read the picture and now waits for the LID lookup, before storing its status.
+    let answerLookup: () => void = () => {}
+    harness.wa.lidMapping.lookupGate = new Promise((resolve) => {
+      answerLookup = resolve
+    })
+    const reply = harness.bus.send(session.id, 'status.send', {
+      sessionId: session.id,
+      type: 'image',
+      content: picture,
+      targetNumbers: ['15550002222'],
+    })
+    await vi.waitFor(() => expect(harness.wa.lidMapping.lookups).toBe(1))
+    // A retention pass went by meanwhile: it took the unused witness, not the picture being sent.
+    await vi.waitFor(async () => expect(await harness.repos.uploads.get(witness)).toBeNull(), {
+      timeout: 5_000,
+    })
+    expect(await harness.media.exists(picture)).toBe(true)
+    expect(await harness.repos.uploads.get(picture)).not.toBeNull()
+
+    answerLookup()
+    await vi.waitFor(() => expect(sock.sent).toHaveLength(1))
+    sock.ack(sock.sent[0]?.options?.messageId ?? '')
+    await expect(reply).resolves.toMatchObject({ type: 'image' })
+    const [status] = await harness.repos.statuses.listActive(session.id, Date.now())
+    expect(status).toMatchObject({ state: 'sent', mediaFilename: picture })
+    // Used by a status now, it survives the next passes too.
+    await harness.repos.uploads.insert({
+      filename: witness,
+      kind: 'image',
+      mime: 'image/jpeg',
+      size: 3,
+      createdAt: old,
+    })
+    await vi.waitFor(async () => expect(await harness.repos.uploads.get(witness)).toBeNull(), {
+      timeout: 5_000,
+    })
+    expect(await harness.media.exists(picture)).toBe(true)
   })
 
   it('runs when the connector starts', async () => {

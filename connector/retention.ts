@@ -10,14 +10,51 @@ export interface RetentionDeps {
   logger: Logger
   intervalMs: number
   now: () => number
+  /**
+   * How old an upload no status uses must be before it is removed: its link's lifetime plus a
+   * grace (UPLOAD_URL_TTL_SECONDS + ORPHAN_UPLOAD_GRACE_SECONDS).
+   */
+  orphanUploadAgeMs: number
+  /** Uploads a send of this process is reading right now, before its status row refers to them. */
+  mediaInUse?: MediaInUse
   /** Told about every status removed, so caches holding its id can let go. */
   onDeleted?: (status: StatusRecord) => void
 }
 
+/** Orphan candidates read per query. */
+const ORPHAN_BATCH = 100
+
+/**
+ * Uploads that sends are using between reading the file and storing the status that refers to it:
+ * in that window no row protects them, so the orphan sweep asks here too.
+ */
+export class MediaInUse {
+  private readonly claims = new Map<string, number>()
+
+  /** Marks `filename` in use until the returned function is called. */
+  claim(filename: string): () => void {
+    this.claims.set(filename, (this.claims.get(filename) ?? 0) + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const left = (this.claims.get(filename) ?? 1) - 1
+      if (left > 0) this.claims.set(filename, left)
+      else this.claims.delete(filename)
+    }
+  }
+
+  has(filename: string): boolean {
+    return this.claims.has(filename)
+  }
+}
+
 /**
  * Removes statuses past their expiry (with their viewers), then the uploads no status uses any
- * more, and tells clients once per session that its list changed. Runs at start and then every
- * `intervalMs`, on a single timer for the whole connector.
+ * more, and tells clients once per session that its list changed. Then it sweeps orphans: uploads
+ * that no status has ever used (or uses any more) and signed-link records whose file never came,
+ * once they are `orphanUploadAgeMs` old. Runs at start and then every `intervalMs`, on a single
+ * timer for the whole connector.
  */
 export class RetentionJob {
   private timer: NodeJS.Timeout | null = null
@@ -54,6 +91,14 @@ export class RetentionJob {
   }
 
   private async sweep(): Promise<number> {
+    const removed = await this.removeExpired()
+    await this.removeOrphans().catch((error) =>
+      this.deps.logger.error({ err: error }, 'removing orphan uploads failed'),
+    )
+    return removed
+  }
+
+  private async removeExpired(): Promise<number> {
     const { repos, media, bus, logger } = this.deps
     const expired = await repos.statuses.deleteExpired(this.deps.now())
     if (!expired.length) return 0
@@ -79,5 +124,34 @@ export class RetentionJob {
     }
     logger.info({ statuses: expired.length, sessions: sessions.size }, 'expired statuses removed')
     return expired.length
+  }
+
+  /**
+   * Orphans in batches by filename. The record goes first, and only while still unused (one
+   * statement), so a status stored meanwhile keeps both; the file follows. A record whose file
+   * never arrived just goes.
+   */
+  private async removeOrphans(): Promise<number> {
+    const { repos, media, logger, mediaInUse } = this.deps
+    const createdBefore = this.deps.now() - this.deps.orphanUploadAgeMs
+    let removed = 0
+    let after: string | null = null
+    for (;;) {
+      const batch = await repos.uploads.listUnreferenced(createdBefore, { after, limit: ORPHAN_BATCH })
+      for (const { filename } of batch) {
+        if (mediaInUse?.has(filename)) continue
+        try {
+          if (!(await repos.uploads.deleteIfUnreferenced(filename, createdBefore))) continue
+          removed++
+          await media.delete(filename)
+        } catch (error) {
+          logger.warn({ err: error, filename }, 'removing an orphan upload failed')
+        }
+      }
+      if (batch.length < ORPHAN_BATCH) break
+      after = (batch.at(-1) as (typeof batch)[number]).filename
+    }
+    if (removed) logger.info({ uploads: removed }, 'orphan uploads removed')
+    return removed
   }
 }

@@ -157,13 +157,29 @@ describe('sending a status', () => {
     )
   })
 
-  it('fails with a timeout when no ack arrives in time', async () => {
-    const { sessionId, sock } = await openSession({ env: { STATUS_ACK_TIMEOUT_MS: '150' } })
+  it('answers 504 when no ack arrives in time, keeps the status pending, and fails it at the final bound', async () => {
+    const { sessionId, sock } = await openSession({
+      env: {
+        STATUS_ACK_TIMEOUT_MS: '150',
+        STATUS_PREPARE_TIMEOUT_MS: '150',
+        STATUS_ACK_FINAL_TIMEOUT_MS: '600',
+      },
+    })
     const reply = send(sessionId, {})
     await sentId(sock)
     await expect(reply).rejects.toEqual(new AppError('timeout', 'No acknowledgement from WhatsApp in time'))
     const [row] = await h.repos.statuses.listActive(sessionId, Date.now())
-    expect(row?.state).toBe('failed')
+    expect(row).toMatchObject({
+      state: 'pending',
+      error: 'No acknowledgement from WhatsApp in time; a late acknowledgement can still mark it sent',
+    })
+    await vi.waitFor(async () =>
+      expect(await h.repos.statuses.get(sessionId, row?.id ?? '')).toMatchObject({
+        state: 'failed',
+        error: 'No acknowledgement from WhatsApp in time',
+      }),
+    )
+    expect(h.eventsOf('status-sent')).toHaveLength(0)
   })
 
   it('fails when Baileys cannot send at all', async () => {
@@ -239,5 +255,177 @@ describe('sending a status', () => {
     const again = h.connector.sessions.handle(envelope)
     expect(await again).toEqual(await first)
     expect(sock.sent).toHaveLength(1)
+  })
+})
+
+describe('slow and late acknowledgements', () => {
+  const rowOf = async (sessionId: string) => {
+    const [row] = await h.repos.statuses.listActive(sessionId, Date.now())
+    if (!row) throw new Error('no status stored')
+    return row
+  }
+
+  /** A gate the test opens when it wants the fake socket to go on. */
+  const gate = () => {
+    let open: () => void = () => {}
+    const promise = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    return { promise, open }
+  }
+
+  it('does not count a slow preparation against the ack timeout', async () => {
+    const { sessionId, sock } = await openSession({ env: { STATUS_ACK_TIMEOUT_MS: '200' } })
+    // Device queries, key fetches and encryption that take four ack timeouts.
+    sock.prepareGate = new Promise((resolve) => setTimeout(resolve, 800))
+    const reply = send(sessionId, { targetNumbers: ['15550002222'] })
+    sock.ack(await sentId(sock))
+    await expect(reply).resolves.toMatchObject({ contactCount: 1 })
+    expect(await rowOf(sessionId)).toMatchObject({ state: 'sent', error: null })
+  })
+
+  it('counts an ack that arrives before sendMessage resolves', async () => {
+    const { sessionId, sock } = await openSession({ env: { STATUS_ACK_TIMEOUT_MS: '150' } })
+    const commit = gate()
+    sock.commitGate = commit.promise
+    const reply = send(sessionId, {})
+    sock.ack(await sentId(sock))
+    commit.open()
+    await expect(reply).resolves.toMatchObject({ type: 'text' })
+    expect((await rowOf(sessionId)).state).toBe('sent')
+  })
+
+  it('marks a status sent, with its events, when the ack comes after the 504', async () => {
+    const { sessionId, sock } = await openSession({ env: { STATUS_ACK_TIMEOUT_MS: '150' } })
+    const reply = send(sessionId, { targetNumbers: ['15550002222'] })
+    const id = await sentId(sock)
+    await expect(reply).rejects.toMatchObject({ code: 'timeout' })
+    const row = await rowOf(sessionId)
+    expect(row.state).toBe('pending')
+    expect(h.eventsOf('status-sent')).toHaveLength(0)
+
+    sock.ack(id)
+    await vi.waitFor(() => expect(h.eventsOf('status-sent', sessionId)).toHaveLength(1))
+    expect(h.eventsOf('status-sent', sessionId)[0]).toMatchObject({
+      statusId: row.id,
+      waMessageId: id,
+      contactCount: 1,
+    })
+    expect(h.eventsOf('statuses-updated', sessionId)).toEqual([
+      { sessionId, message: 'Statuses updated', action: 'sent' },
+    ])
+    expect(await rowOf(sessionId)).toMatchObject({ state: 'sent', error: null, contactCount: 1 })
+  })
+
+  it('fails a late status on an error ack or when its socket closes', async () => {
+    const { sessionId, sock } = await openSession({ env: { STATUS_ACK_TIMEOUT_MS: '150' } })
+    const refused = send(sessionId, { content: 'refused' })
+    const refusedId = await sentId(sock, 0)
+    await expect(refused).rejects.toMatchObject({ code: 'timeout' })
+    const orphaned = send(sessionId, { content: 'orphaned' })
+    await sentId(sock, 1)
+    await expect(orphaned).rejects.toMatchObject({ code: 'timeout' })
+
+    sock.ack(refusedId, '463')
+    const byContent = async (content: string) =>
+      (await h.repos.statuses.listActive(sessionId, Date.now())).find((s) => s.content === content)
+    await vi.waitFor(async () =>
+      expect(await byContent('refused')).toMatchObject({
+        state: 'failed',
+        error: 'WhatsApp rejected the status (error 463)',
+      }),
+    )
+    expect((await byContent('orphaned'))?.state).toBe('pending')
+    sock.closeWith(408, 'Connection lost')
+    await vi.waitFor(async () =>
+      expect(await byContent('orphaned')).toMatchObject({
+        state: 'failed',
+        error: 'The WhatsApp connection closed before the status was acknowledged',
+      }),
+    )
+    expect(h.eventsOf('status-sent')).toHaveLength(0)
+  })
+
+  it('answers 504 when preparing takes too long, and still marks the status sent once it goes out', async () => {
+    const { sessionId, sock } = await openSession({
+      env: { STATUS_ACK_TIMEOUT_MS: '150', STATUS_PREPARE_TIMEOUT_MS: '150' },
+    })
+    const prepare = gate()
+    sock.prepareGate = prepare.promise
+    await expect(send(sessionId, {})).rejects.toEqual(
+      new AppError('timeout', 'WhatsApp took too long to prepare the status'),
+    )
+    expect(await rowOf(sessionId)).toMatchObject({
+      state: 'pending',
+      error: 'WhatsApp took too long to prepare the status; a late acknowledgement can still mark it sent',
+    })
+    prepare.open()
+    sock.ack(await sentId(sock))
+    await vi.waitFor(async () => expect((await rowOf(sessionId)).state).toBe('sent'))
+    expect(h.eventsOf('status-sent', sessionId)).toHaveLength(1)
+  })
+
+  it('records the verdict of a late status before the connector stops', async () => {
+    const { sessionId, sock } = await openSession({ env: { STATUS_ACK_TIMEOUT_MS: '150' } })
+    const reply = send(sessionId, {})
+    await sentId(sock)
+    await expect(reply).rejects.toMatchObject({ code: 'timeout' })
+    const row = await rowOf(sessionId)
+    await h.connector.stop()
+    expect(await h.repos.statuses.get(sessionId, row.id)).toMatchObject({ state: 'failed' })
+  })
+
+  it('gives 50 parallel sends their own verdicts on one set of socket listeners', async () => {
+    const { sessionId, sock } = await openSession()
+    // Baileys' event emitter keeps Node's default limit; one listener per send would trip it.
+    sock.ev.setMaxListeners(10)
+    sock.ws.setMaxListeners(10)
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      const before = {
+        update: sock.ev.listenerCount('messages.update'),
+        upsert: sock.ev.listenerCount('messages.upsert'),
+        ack: sock.ws.listenerCount('CB:ack,class:message'),
+      }
+      const replies = Array.from({ length: 50 }, (_, i) =>
+        send(sessionId, { content: `parallel ${i}` }).then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      )
+      await vi.waitFor(() => expect(sock.sent).toHaveLength(50))
+      expect(sock.ev.listenerCount('messages.update')).toBe(before.update)
+      expect(sock.ev.listenerCount('messages.upsert')).toBe(before.upsert)
+      expect(sock.ws.listenerCount('CB:ack,class:message')).toBe(before.ack)
+
+      // Every third send is refused; acks go out in reverse order of sending.
+      const sent = sock.sent.map((m) => ({
+        id: m.options?.messageId ?? '',
+        content: (m.content as { text: string }).text,
+      }))
+      for (const [i, { id }] of [...sent.entries()].reverse()) sock.ack(id, i % 3 === 0 ? '479' : undefined)
+      const outcomes = await Promise.all(replies)
+
+      for (const [i, outcome] of outcomes.entries()) {
+        const stanza = sent.findIndex((m) => m.content === `parallel ${i}`)
+        if (stanza % 3 === 0) {
+          expect(outcome).toMatchObject({
+            ok: false,
+            error: { message: 'WhatsApp rejected the status (error 479)' },
+          })
+        } else {
+          expect(outcome).toMatchObject({ ok: true, value: { waMessageId: sent[stanza]?.id } })
+        }
+      }
+      const stored = await h.repos.statuses.listActive(sessionId, Date.now())
+      expect(stored.filter((s) => s.state === 'sent')).toHaveLength(33)
+      expect(stored.filter((s) => s.state === 'failed')).toHaveLength(17)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
   })
 })

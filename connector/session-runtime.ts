@@ -22,9 +22,11 @@ import {
 } from './linking.js'
 import { PairingRequests } from './pairing-requests.js'
 import { attachReceiptListeners } from './receipts.js'
+import type { MediaInUse } from './retention.js'
 import { type SendStatusInput, type SendStatusReply, sendStatus } from './send-status.js'
 import { SessionStatus } from './session-status.js'
 import { buildSocketConfig, type ExtraSocketOptions } from './socket-config.js'
+import { StatusAckTracker } from './status-ack.js'
 import type { UrlMediaFetcher } from './status-content.js'
 import { withTimeout } from './timeouts.js'
 import type { ViewerIngest } from './viewer-ingest.js'
@@ -43,6 +45,8 @@ export interface SessionRuntimeDeps {
   /** This session's slice of the connector's shared key cache. */
   keyCache: CacheStore
   ingest: ViewerIngest
+  /** Uploads being sent; the retention job leaves them alone. */
+  mediaInUse?: MediaInUse
   fetchUrl: UrlMediaFetcher
   now: () => number
   backoff: BackoffOptions
@@ -56,6 +60,8 @@ const LOGOUT_TIMEOUT_MS = 5_000
 /** One Baileys socket and what happened on it; a reconnect starts a new one. */
 interface Connection {
   sock: WaSocket
+  /** Acks of the statuses sent on this socket; released with it. */
+  acks: StatusAckTracker
   detach: () => void
   qrSeen: boolean
   pairingRequested: boolean
@@ -80,6 +86,8 @@ export class SessionRuntime {
   private readonly backoff: Backoff
   private readonly pairing: PairingRequests
   private readonly log: Logger
+  /** Sends that answered 504 and still wait for a late verdict (settled when their socket ends). */
+  private readonly lateSends = new Set<Promise<void>>()
 
   constructor(private readonly deps: SessionRuntimeDeps) {
     this.sessionId = deps.sessionId
@@ -133,6 +141,8 @@ export class SessionRuntime {
     this.active = false
     this.closeConnection()
     this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    // The socket is gone: their verdicts are `closed` now; let them record it before the db closes.
+    await this.settleLateSends()
     if (persist) {
       await this.status.set('closed', { pairingCode: null, qrCode: null })
       await this.status.announce()
@@ -155,6 +165,7 @@ export class SessionRuntime {
       }
       endSocket(connection.sock)
     }
+    await this.settleLateSends()
     await this.wipeCreds()
     await this.deps.repos.lidMap.deleteForSession(this.sessionId)
     this.deps.ingest.forgetSession(this.sessionId)
@@ -202,17 +213,31 @@ export class SessionRuntime {
       {
         sessionId: this.sessionId,
         sock: connection.sock,
+        acks: connection.acks,
         repos: this.deps.repos,
         bus: this.deps.bus,
         media: this.deps.media,
+        ...(this.deps.mediaInUse ? { mediaInUse: this.deps.mediaInUse } : {}),
         fetchUrl: this.deps.fetchUrl,
         logger: this.log,
         now: this.deps.now,
         ackTimeoutMs: config.STATUS_ACK_TIMEOUT_MS,
+        prepareTimeoutMs: config.STATUS_PREPARE_TIMEOUT_MS,
+        finalTimeoutMs: config.STATUS_ACK_FINAL_TIMEOUT_MS,
         retentionMs: config.STATUS_RETENTION_HOURS * 3_600_000,
+        background: (work) => {
+          const tracked = work
+            .catch((error) => this.log.error({ err: error }, 'finishing a late status send failed'))
+            .finally(() => this.lateSends.delete(tracked))
+          this.lateSends.add(tracked)
+        },
       },
       input,
     )
+  }
+
+  private async settleLateSends(): Promise<void> {
+    while (this.lateSends.size) await Promise.all([...this.lateSends])
   }
 
   // ── socket lifecycle ────────────────────────────────────────────────────────────────────────
@@ -244,6 +269,7 @@ export class SessionRuntime {
     )
     const connection: Connection = {
       sock,
+      acks: new StatusAckTracker(sock),
       detach: () => {},
       qrSeen: false,
       pairingRequested: false,
@@ -286,6 +312,7 @@ export class SessionRuntime {
       sock.ev.off('connection.update', onConnection)
       sock.ev.off('creds.update', onCreds)
       detachReceipts()
+      connection.acks.release()
     }
   }
 

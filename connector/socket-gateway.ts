@@ -1,10 +1,31 @@
 import type { Server as HttpServer } from 'node:http'
-import { Server } from 'socket.io'
+import { Server, type Socket } from 'socket.io'
 import type { Bus, Unsubscribe } from '../shared/bus/types.js'
+import { Messages } from '../shared/errors.js'
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.js'
+import { rateLimitKeyForAddress } from '../shared/net/ip-ranges.js'
 import { apiKeyFromHeaders, apiKeyMatches } from '../shared/security/api-key.js'
+import { lastForwardedAddress, type RateLimiter } from '../shared/security/rate-limit.js'
 
 export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents>
+
+export interface SocketGatewayOptions {
+  /**
+   * The REST API's limiter: a failed handshake counts in the anonymous bucket of its address, and
+   * once that is used up a wrong key is told to slow down, so keys cannot be guessed here faster
+   * than over REST.
+   */
+  rateLimiter?: RateLimiter
+  /** Take the client address from X-Forwarded-For, as TRUST_PROXY does for REST. */
+  trustProxy?: boolean
+}
+
+type Handshake = Socket['handshake']
+
+const header = (headers: Handshake['headers'], name: string) => {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
 
 /**
  * Socket.IO on the API's port. Every event published on the bus (by the API or a connector) is
@@ -18,23 +39,32 @@ export class SocketGateway {
     httpServer: HttpServer,
     private readonly bus: Bus,
     apiKey: string,
+    options: SocketGatewayOptions = {},
   ) {
     this.io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
       serveClient: false,
       // Clients from any origin may connect: the API key, not the origin, is what authorises them.
       cors: { origin: true, credentials: false },
     })
+    const { rateLimiter, trustProxy = false } = options
+    const clientOf = (handshake: Handshake) => {
+      const forwarded = trustProxy ? lastForwardedAddress(header(handshake.headers, 'x-forwarded-for')) : null
+      const address = forwarded ?? handshake.address
+      return address ? rateLimitKeyForAddress(address) : 'unknown'
+    }
+    /** null when the handshake may go on, else the connect error's message. */
+    const refusal = async (handshake: Handshake) => {
+      const fromAuth = typeof handshake.auth?.apiKey === 'string' ? handshake.auth.apiKey : null
+      const candidate = fromAuth ?? apiKeyFromHeaders((name) => header(handshake.headers, name))
+      if (await apiKeyMatches(candidate, apiKey)) return null
+      if (!rateLimiter) return Messages.unauthorized
+      const decision = await rateLimiter.hit('anonymous', clientOf(handshake))
+      return decision.allowed ? Messages.unauthorized : Messages.rateLimited
+    }
     this.io.use((socket, next) => {
-      const fromAuth = typeof socket.handshake.auth?.apiKey === 'string' ? socket.handshake.auth.apiKey : null
-      const candidate =
-        fromAuth ??
-        apiKeyFromHeaders((name) => {
-          const value = socket.handshake.headers[name]
-          return Array.isArray(value) ? value[0] : value
-        })
-      apiKeyMatches(candidate, apiKey).then(
-        (ok) => next(ok ? undefined : new Error('Invalid or missing API key')),
-        () => next(new Error('Invalid or missing API key')),
+      refusal(socket.handshake).then(
+        (message) => next(message === null ? undefined : new Error(message)),
+        () => next(new Error(Messages.unauthorized)),
       )
     })
   }
@@ -49,8 +79,11 @@ export class SocketGateway {
   async stop(): Promise<void> {
     this.unsubscribe?.()
     this.unsubscribe = null
-    this.io.disconnectSockets(true)
-    // Closing the io server also closes the HTTP server it is attached to; the caller owns that.
+    // Only the transports are closed (a websocket close frame, a `close` packet or a dropped poll),
+    // so clients see a transport close and reconnect by themselves once the product is back. A
+    // Socket.IO-level disconnect (`disconnectSockets`) would tell them the server sent them away on
+    // purpose, and socket.io-client never reconnects after that. Closing the io server itself would
+    // also close the HTTP server it is attached to; the caller owns that.
     this.io.engine.close()
   }
 }

@@ -120,6 +120,107 @@ describe('ViewerIngest batches', () => {
     expect(updates.flatMap((update) => update.newViewers)).toHaveLength(2)
   })
 
+  const crowd = (count: number, viewedAt = 1000) =>
+    Array.from({ length: count }, (_, i) =>
+      view(`1666${String(i).padStart(7, '0')}@s.whatsapp.net`, viewedAt),
+    )
+
+  it('writes a large batch in slices and lets the event loop run between them', async () => {
+    const ingest = ingestWith({ sliceSize: 1_000 })
+    const write = repos.viewers.recordMany.bind(repos.viewers)
+    // Whether a macrotask queued after one write ran before the next: a flush in one piece (only
+    // microtasks between its writes) would let none through.
+    const yieldedBefore: boolean[] = []
+    let turned = true
+    const recordMany = vi.spyOn(repos.viewers, 'recordMany').mockImplementation(async (rows) => {
+      yieldedBefore.push(turned)
+      turned = false
+      setImmediate(() => {
+        turned = true
+      })
+      return write(rows)
+    })
+    ingest.push(SESSION, crowd(2_500), null)
+    await ingest.drain()
+
+    expect(recordMany.mock.calls.map(([rows]) => rows.length)).toEqual([1_000, 1_000, 500])
+    expect(yieldedBefore).toEqual([true, true, true])
+    expect(await stored()).toHaveLength(2_500)
+    // Still one flush: one event, carrying the whole list.
+    expect(updates).toHaveLength(1)
+    expect(updates[0]?.newViewers).toHaveLength(2_500)
+    expect(updates[0]?.viewers).toHaveLength(2_500)
+  })
+
+  it('keeps the earliest view of a viewer whose views fall into different slices', async () => {
+    const ingest = ingestWith({ sliceSize: 2 })
+    ingest.push(
+      SESSION,
+      [
+        view('15550002222@s.whatsapp.net', 5000),
+        view('15550003333@s.whatsapp.net', 5000),
+        view('15550004444@s.whatsapp.net', 5000),
+        view('15550002222@s.whatsapp.net', 1000),
+      ],
+      null,
+    )
+    await ingest.drain()
+    expect((await stored()).map((v) => [v.number, v.viewedAt])).toEqual([
+      ['15550002222', 1000],
+      ['15550003333', 5000],
+      ['15550004444', 5000],
+    ])
+    expect(updates.flatMap((update) => update.newViewers)).toHaveLength(3)
+  })
+
+  it('announces the slices written before one failed, and the rest after the retry, each viewer once', async () => {
+    const ingest = ingestWith({ sliceSize: 2, flushDelayMs: 1 })
+    const write = repos.viewers.recordMany.bind(repos.viewers)
+    let calls = 0
+    vi.spyOn(repos.viewers, 'recordMany').mockImplementation(async (rows) => {
+      if (++calls === 2) throw new Error('busy')
+      return write(rows)
+    })
+    ingest.push(SESSION, crowd(5), null)
+    await vi.waitFor(async () => expect(await stored()).toHaveLength(5))
+    await ingest.drain()
+    const announced = updates.flatMap((update) => update.newViewers.map((v) => v.number))
+    expect(announced.sort()).toEqual(
+      crowd(5)
+        .map((v) => v.viewerJid.split('@')[0])
+        .sort(),
+    )
+    expect(updates.at(-1)?.viewers).toHaveLength(5)
+  })
+
+  it('reads a long viewer list back in pages when it is not cached', async () => {
+    // Another process (or a restart) wrote these: the announcer has no list for the status yet.
+    const earlier = crowd(1_200).map((v, i) => ({
+      sessionId: SESSION,
+      statusId,
+      jid: v.viewerJid,
+      number: v.viewerJid.split('@')[0] ?? null,
+      lid: null,
+      isReal: true,
+      viewedAt: 1000 + i,
+    }))
+    await repos.viewers.recordMany(earlier)
+    const listPage = vi.spyOn(repos.viewers, 'listPage')
+    const list = vi.spyOn(repos.viewers, 'list')
+    const ingest = ingestWith()
+    ingest.push(SESSION, [view('15550009999@s.whatsapp.net', 9000)], null)
+    await ingest.drain()
+
+    expect(list).not.toHaveBeenCalled()
+    expect(listPage.mock.calls.length).toBeGreaterThanOrEqual(3)
+    expect(updates[0]?.newViewers.map((v) => v.number)).toEqual(['15550009999'])
+    // The full list in stored order: first view first.
+    expect(updates[0]?.viewers.map((v) => v.jid)).toEqual(
+      (await repos.viewers.list(SESSION, statusId)).map((v) => v.jid),
+    )
+    expect(updates[0]?.viewers).toHaveLength(1_201)
+  })
+
   it('gives up on a batch after its last attempt', async () => {
     const ingest = ingestWith({ maxAttempts: 2, flushDelayMs: 1 })
     vi.spyOn(repos.viewers, 'recordMany').mockRejectedValue(new Error('disk full'))

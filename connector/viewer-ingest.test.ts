@@ -130,9 +130,9 @@ describe('status viewers', () => {
     await vi.waitFor(async () => expect(await h.repos.viewers.list(sessionId, statusId)).toHaveLength(1))
   })
 
-  it('ingests a burst of 5,000 receipts with a few batched writes and one event per status per flush', async () => {
+  it('ingests a burst of 5,000 receipts in bounded batched writes and one event per status per flush', async () => {
     const { sessionId, waMessageId, sock, postStatus } = await sentStatus({
-      deps: { ingest: { maxBatch: 2_000, flushDelayMs: 10 } },
+      deps: { ingest: { maxBatch: 2_000, flushDelayMs: 10, sliceSize: 500 } },
     })
     const second = await postStatus()
     const recordMany = vi.spyOn(h.repos.viewers as Repositories['viewers'], 'recordMany')
@@ -150,11 +150,13 @@ describe('status viewers', () => {
       return stats.map((s) => s.viewerCount).sort()
     }
     await vi.waitFor(async () => expect(await counts()).toEqual([2_500, 2_500]))
-    expect(recordMany.mock.calls.length).toBeGreaterThan(0)
-    expect(recordMany.mock.calls.length).toBeLessThanOrEqual(4)
+    // Every write is one slice at most; 5,000 rows take ten of them, plus a partial one per flush.
+    expect(recordMany.mock.calls.every(([rows]) => rows.length <= 500)).toBe(true)
+    expect(recordMany.mock.calls.length).toBeGreaterThanOrEqual(10)
+    expect(recordMany.mock.calls.length).toBeLessThanOrEqual(14)
     const events = h.eventsOf('status-viewers-update', sessionId)
-    // Each flush announces each status it touched once.
-    expect(events.length).toBeLessThanOrEqual(recordMany.mock.calls.length * 2)
+    // Each flush (at most four of 2,000 or fewer) announces each status it touched once.
+    expect(events.length).toBeLessThanOrEqual(8)
     const total = events.reduce((sum, e) => sum + e.newViewers.length, 0)
     expect(total).toBe(5_000)
     // The last event of each status carries its complete list, in the stored order.

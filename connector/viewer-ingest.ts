@@ -14,13 +14,24 @@ export interface ViewerIngestOptions {
   flushDelayMs: number
   /** How many tries a batch gets when the database refuses it. */
   maxAttempts: number
+  /**
+   * The most views turned into rows, or rows written, in one go. A larger batch is split into
+   * slices with a macrotask between them: the local libSQL driver runs statements on the event
+   * loop, so one write of a whole batch holds it for as long as the batch takes (≈ 7 ms per
+   * thousand rows here) and every request waits meanwhile.
+   */
+  sliceSize: number
 }
 
 export const DEFAULT_INGEST_OPTIONS: ViewerIngestOptions = {
   maxBatch: 5_000,
   flushDelayMs: 20,
   maxAttempts: 3,
+  sliceSize: 500,
 }
+
+/** Lets timers and I/O (HTTP requests, socket frames) run before the next slice. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * The views of one `push`, queued as they came: one entry per socket event, not per receipt, so a
@@ -37,9 +48,10 @@ interface QueuedViews {
 /**
  * Turns status receipts into viewer rows and `status-viewers-update` events, for every session of
  * the connector at once. Receipts come in bursts (a status seen by thousands within seconds), so
- * views are queued and flushed together: one shared timer, one `recordMany` per flush whatever the
- * number of sessions, and at most one event per status per flush (see `ViewerAnnouncer`). No
- * receipt costs a database round trip of its own.
+ * views are queued and flushed together: one shared timer, one `recordMany` per slice of a flush
+ * whatever the number of sessions, and at most one event per status per flush (see
+ * `ViewerAnnouncer`). No receipt costs a database round trip of its own, and no flush holds the
+ * event loop for more than one slice at a time.
  */
 export class ViewerIngest {
   private queue: QueuedViews[] = []
@@ -172,13 +184,26 @@ export class ViewerIngest {
       .catch((error) => this.deps.logger.warn({ err: error }, 'saving LID pairs failed'))
     const records = perSession.length === 1 ? (perSession[0] as ViewerRecord[]) : perSession.flat()
     if (!records.length) return
-    const added = await this.deps.repos.viewers.recordMany(records)
-    this.announcer.add(added)
+    const { sliceSize } = this.options
+    const added: ViewerRecord[] = []
+    try {
+      for (let start = 0; start < records.length; start += sliceSize) {
+        if (start) await nextTurn()
+        const slice = records.length <= sliceSize ? records : records.slice(start, start + sliceSize)
+        const fresh = await this.deps.repos.viewers.recordMany(slice)
+        for (const record of fresh) added.push(record)
+      }
+    } finally {
+      // Slices already written stay written when a later one fails; a retry of the batch finds
+      // their rows stored (not new), so they are announced now or never.
+      if (added.length) this.announcer.add(added)
+    }
   }
 
   /**
-   * Maps views to rows for one session, in receipt order: only our statuses, viewers resolved.
-   * Several views of one viewer are left to `recordMany`, which keeps the earliest.
+   * Maps views to rows for one session, in receipt order: only our statuses, viewers resolved,
+   * one row per viewer of a status (the earliest view), so the slices of a batch never hold the
+   * same viewer twice and the first view still wins across them.
    */
   private async toRecords(sessionId: string, entries: QueuedViews[]): Promise<ViewerRecord[]> {
     const waMessageIds = new Set<string>()
@@ -203,12 +228,32 @@ export class ViewerIngest {
       : new Map<string, string>()
 
     const records: ViewerRecord[] = []
+    /** status id → viewer JID → position in `records`. */
+    const positions = new Map<string, Map<string, number>>()
+    const { sliceSize } = this.options
+    let budget = sliceSize
     for (const { views } of entries) {
       for (const view of views) {
+        if (--budget === 0) {
+          budget = sliceSize
+          await nextTurn()
+        }
         const statusId = statusIds.get(view.waMessageId)
         if (!statusId) continue
         const record = viewerRecord(sessionId, statusId, view, numbers)
-        if (record) records.push(record)
+        if (!record) continue
+        let byJid = positions.get(statusId)
+        if (!byJid) {
+          byJid = new Map()
+          positions.set(statusId, byJid)
+        }
+        const seen = byJid.get(record.jid)
+        if (seen === undefined) {
+          byJid.set(record.jid, records.length)
+          records.push(record)
+        } else if (record.viewedAt < (records[seen] as ViewerRecord).viewedAt) {
+          records[seen] = record
+        }
       }
     }
     return records

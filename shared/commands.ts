@@ -43,7 +43,9 @@ export const commands = {
       contactCount: z.number().int(),
       type: StatusTypeSchema,
     }),
-    timeoutMs: 90_000,
+    // Fetching URL media (≤ 30 s), the LID lookup (≤ 10 s), preparing the stanza
+    // (STATUS_PREPARE_TIMEOUT_MS, 60 s) and waiting for the ack (STATUS_ACK_TIMEOUT_MS, 30 s).
+    timeoutMs: 150_000,
   },
 } as const
 

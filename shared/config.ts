@@ -21,13 +21,31 @@ export const ConfigSchema = z.object({
   LIBSQL_AUTH_TOKEN: optionalString,
   MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(50),
   RATE_LIMIT_MAX: int(300, 1),
+  /** Requests without a valid API key (and failed Socket.IO handshakes) per IP per window. */
+  RATE_LIMIT_ANON_MAX: int(60, 1),
   RATE_LIMIT_WINDOW_MS: int(15 * 60 * 1000, 1000),
   STATUS_RETENTION_HOURS: z.coerce.number().positive().default(24),
   CLEANUP_INTERVAL_MS: int(5 * 60 * 1000, 1000),
-  /** How long a status send waits for the server's ack before it is reported as failed. */
+  /**
+   * How long a send waits for the server's ack once the stanza is written. Past it the send answers
+   * 504 but the status stays pending: a late ack still marks it sent.
+   */
   STATUS_ACK_TIMEOUT_MS: int(30_000, 100),
+  /**
+   * How long Baileys may take to write the stanza (device lists, key bundles, encryption, media
+   * upload) before the send answers 504. Together with the ack timeout it must fit in the
+   * `status.send` command timeout (shared/commands.ts).
+   */
+  STATUS_PREPARE_TIMEOUT_MS: int(60_000, 100),
+  /**
+   * After this long from the start of a send, a status still waiting for its ack is failed. Never
+   * shorter than the preparation and ack timeouts together.
+   */
+  STATUS_ACK_FINAL_TIMEOUT_MS: int(300_000, 100),
   /** Lifetime of a signed upload link. */
   UPLOAD_URL_TTL_SECONDS: int(900, 10),
+  /** An upload no status uses is removed this long after its link expired (file never PUT included). */
+  ORPHAN_UPLOAD_GRACE_SECONDS: int(3_600, 0),
   /** Base URL clients reach this server at, used in signed upload links (default http://localhost:PORT). */
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
   /** Trust X-Forwarded-For for the client IP (only behind a proxy you control). */
@@ -35,6 +53,16 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  /** Slow-client limits of the Node HTTP server (see api/node/http-guards.ts). */
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100),
+  /** Longest time to receive a whole request, body included; 0 = no limit (the stall rule still holds). */
+  HTTP_REQUEST_TIMEOUT_MS: int(60 * 60 * 1000, 0),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(5_000, 100),
+  /** A request body must bring HTTP_BODY_MIN_BYTES within every window of this length. */
+  HTTP_BODY_STALL_MS: int(15_000, 100),
+  HTTP_BODY_MIN_BYTES: int(1024, 1),
+  /** Open connections (Socket.IO included) per client address; 0 = no cap. */
+  HTTP_MAX_CONNECTIONS_PER_IP: int(64, 0),
   /** WhatsApp Web socket URL; unset means the real service. Tests and the demo point it at the simulator. */
   WA_WS_URL: optionalString.pipe(z.url().optional()),
   /** WhatsApp Web version as `a.b.c` or `a,b,c`; the real service rejects stale versions with 405. */

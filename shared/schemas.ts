@@ -88,6 +88,12 @@ export const SessionViewSchema = z.object({
 })
 export type SessionView = z.infer<typeof SessionViewSchema>
 
+/**
+ * Most audience numbers one status send takes (after duplicates are removed). Each number costs
+ * the connector a LID lookup and device keys, so a larger list is refused up front.
+ */
+export const MAX_TARGET_NUMBERS = 1000
+
 /** Parses the comma-separated `targetNumbers` field into unique digit strings. */
 export const parseTargetNumbers = (raw: string | undefined | null): string[] => {
   if (!raw) return []

@@ -1,5 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
+import { lastForwardedAddress } from '../../shared/security/rate-limit.js'
 
 /**
  * The client's IP address for rate limiting. The socket's peer address on Node; X-Forwarded-For
@@ -9,12 +10,7 @@ import type { Context } from 'hono'
  */
 export const clientAddress = (c: Context, trustProxy: boolean): string | null => {
   if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')
-    const last = forwarded
-      ?.split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .at(-1)
+    const last = lastForwardedAddress(c.req.header('x-forwarded-for'))
     if (last) return last
   }
   try {

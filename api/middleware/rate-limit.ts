@@ -1,78 +1,49 @@
 import type { MiddlewareHandler } from 'hono'
 import { Messages } from '../../shared/errors.js'
 import { rateLimitKeyForAddress } from '../../shared/net/ip-ranges.js'
+import type { RateLimiter } from '../../shared/security/rate-limit.js'
 import { errorBody } from '../errors.js'
 import type { AppEnv } from '../types.js'
 import { clientAddress } from './client-address.js'
 
-export interface RateLimitDecision {
-  allowed: boolean
-  limit: number
-  remaining: number
-  /** Epoch ms when the current window ends. */
-  resetAt: number
-}
+export {
+  FixedWindowRateLimiter,
+  MemoryRateLimiter,
+  type RateLimitBucket,
+  type RateLimitDecision,
+  type RateLimiter,
+  rateLimiterFromConfig,
+} from '../../shared/security/rate-limit.js'
 
-interface Window {
-  count: number
-  resetAt: number
-}
+/** Load balancers poll the health check; it says nothing and costs nothing, so it is never limited. */
+const isHealthCheck = (method: string, path: string) =>
+  (method === 'GET' || method === 'HEAD') && path === '/api/health'
 
 /**
- * Fixed-window counter per key, in memory (per process or isolate). Memory stays bounded: windows
- * sit in the map in the order they started, so expired ones are at the front and are dropped
- * cheaply; at `maxKeys` the oldest window is dropped even if still running.
+ * The PUT behind a signed link carries its authorisation in the link, not a key: it counts like a
+ * keyed request, so a client pushing many direct uploads is not held to the anonymous budget. A
+ * forged link only spends its own address's budget and is refused by the signature check.
  */
-export class FixedWindowRateLimiter {
-  private readonly windows = new Map<string, Window>()
-
-  constructor(
-    private readonly options: { max: number; windowMs: number; clock: () => number; maxKeys?: number },
-  ) {}
-
-  get size() {
-    return this.windows.size
-  }
-
-  hit(key: string): RateLimitDecision {
-    const now = this.options.clock()
-    let window = this.windows.get(key)
-    if (!window || window.resetAt <= now) {
-      if (window) this.windows.delete(key) // re-inserted below, at the back
-      this.evict(now)
-      window = { count: 0, resetAt: now + this.options.windowMs }
-      this.windows.set(key, window)
-    }
-    window.count++
-    const limit = this.options.max
-    return {
-      allowed: window.count <= limit,
-      limit,
-      remaining: Math.max(0, limit - window.count),
-      resetAt: window.resetAt,
-    }
-  }
-
-  private evict(now: number) {
-    const maxKeys = this.options.maxKeys ?? 100_000
-    for (const [key, window] of this.windows) {
-      if (window.resetAt > now && this.windows.size < maxKeys) break
-      this.windows.delete(key)
-    }
-  }
-}
+const isSignedUpload = (method: string, path: string) => method === 'PUT' && path.startsWith('/api/uploads/')
 
 /**
  * Per-client limit with the standard RateLimit-* headers; over the limit it answers 429 with
- * Retry-After. Runs before the API key check so guessing keys is limited too.
+ * Retry-After. Requests with the right key count in the `keyed` bucket, all others in the
+ * stricter `anonymous` one (so guessing keys is limited, and strangers cannot use up the budget of
+ * the key's owner). Runs after `identifyApiKey` and before the key check.
  */
 export const rateLimit = (
-  limiter: FixedWindowRateLimiter,
+  limiter: RateLimiter,
   options: { trustProxy: boolean; clock: () => number },
 ): MiddlewareHandler<AppEnv> => {
   return async (c, next) => {
+    if (isHealthCheck(c.req.method, c.req.path)) return next()
     const address = clientAddress(c, options.trustProxy)
-    const decision = limiter.hit(address ? rateLimitKeyForAddress(address) : 'unknown')
+    const client = address ? rateLimitKeyForAddress(address) : 'unknown'
+    const decision = await limiter.hit(
+      c.get('authenticated') || isSignedUpload(c.req.method, c.req.path) ? 'keyed' : 'anonymous',
+      client,
+    )
     const resetSeconds = Math.max(1, Math.ceil((decision.resetAt - options.clock()) / 1000))
     c.header('RateLimit-Limit', String(decision.limit))
     c.header('RateLimit-Remaining', String(decision.remaining))

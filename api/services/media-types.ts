@@ -30,6 +30,32 @@ const VIDEO_TYPES: Record<string, string> = {
   'video/ogg': 'ogv',
 }
 
+/**
+ * Names of one format that `file-type` and clients spell differently, mapped to one spelling.
+ * MP4 and M4V are the same ISO BMFF container: `file-type` says video/x-m4v only when the major
+ * brand is Apple's `M4V `, and video/mp4 for every other MP4 (isom, mp41, mp42, avc1, dash, …), a
+ * difference a client has no way to see, so the two count as one. WMV is an ASF file with a video
+ * stream (reported as video/x-ms-asf), and MP1S/MP2P are `file-type`'s names for MPEG program
+ * streams, i.e. ordinary .mpg files.
+ */
+const SAME_FORMAT: Record<string, string> = {
+  'video/x-matroska': 'video/matroska',
+  'video/x-msvideo': 'video/vnd.avi',
+  'video/x-m4v': 'video/mp4',
+  'video/x-ms-wmv': 'video/x-ms-asf',
+  'video/mp1s': 'video/mpeg',
+  'video/mp2p': 'video/mpeg',
+}
+
+const canonicalType = (type: string) => {
+  const normalized = type.split(';')[0]?.trim().toLowerCase() ?? ''
+  return SAME_FORMAT[normalized] ?? normalized
+}
+
+/** Whether the sniffed type is the declared one, allowing only true aliases of one format. */
+export const isSameMediaType = (declared: string, sniffed: string) =>
+  canonicalType(declared) === canonicalType(sniffed)
+
 /** How many leading bytes `file-type` needs to recognise every format it knows. */
 export const SNIFF_BYTES = 4100
 

@@ -22,10 +22,12 @@ export class StatusService {
 
   async send(sessionId: string, input: SendStatusInput) {
     const session = await requireSession(this.ctx, sessionId)
-    if (!isConnected(session)) throw new AppError('conflict', Messages.notConnected)
+    // Everything about the request itself is checked before the session's state: a status that
+    // could never be sent is a 400 whether or not the session happens to be connected (409).
     const content = input.type === 'text' ? input.content : input.content.trim()
     if (input.type === 'image' || input.type === 'video') await this.assertUploaded(content, input.type)
     if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
+    if (!isConnected(session)) throw new AppError('conflict', Messages.notConnected)
     const isText = input.type === 'text'
     const reply = await this.ctx.bus.send(sessionId, 'status.send', {
       sessionId,

@@ -3,7 +3,14 @@ import { AppError, Messages } from '../../shared/errors.js'
 import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
 import { iterateWebStream, peekHead } from './byte-streams.js'
 import type { ServiceContext } from './context.js'
-import { extensionForDeclared, type MediaKind, newMediaName, SNIFF_BYTES, sniffMedia } from './media-types.js'
+import {
+  extensionForDeclared,
+  isSameMediaType,
+  type MediaKind,
+  newMediaName,
+  SNIFF_BYTES,
+  sniffMedia,
+} from './media-types.js'
 import { receiveMultipartFile } from './multipart.js'
 import { iso } from './views.js'
 
@@ -14,6 +21,8 @@ export const UploadMessages = {
   linkInvalid: 'Invalid upload link',
   linkExpired: 'Upload link has expired',
   linkUsed: 'This upload link has already been used',
+  typeMismatch: (sniffed: string, declared: string) =>
+    `File content is ${sniffed}, but the upload link was signed for ${declared}`,
 } as const
 
 export interface UploadResult {
@@ -67,7 +76,9 @@ export class UploadService {
       fieldName: kind,
       maxFileBytes: maxBytes,
       maxBodyBytes,
+      signal: request.signal,
       onFile: (file) => this.store(kind, file, maxBytes),
+      discard: (stored) => this.ctx.media.delete(stored.filename),
     })
     if (!result) throw new AppError('bad_request', Messages.noFile)
     await this.record(result)
@@ -135,7 +146,10 @@ export class UploadService {
     this.inFlight.add(filename)
     try {
       if (!request.body) throw new AppError('bad_request', Messages.noFile)
-      const result = await this.store(kind, iterateWebStream(request.body), maxBytes, filename)
+      const result = await this.store(kind, iterateWebStream(request.body), maxBytes, {
+        name: filename,
+        declaredType: link.type,
+      })
       await this.record(result)
       return result
     } finally {
@@ -143,8 +157,16 @@ export class UploadService {
     }
   }
 
-  /** Sniffs the head, then streams everything into the media store under a generated (or signed) name. */
-  private async store(kind: MediaKind, body: AsyncIterable<Uint8Array>, maxBytes: number, name?: string) {
+  /**
+   * Sniffs the head, then streams everything into the media store under a generated name, or under
+   * the signed name when the bytes are the type the link was signed for.
+   */
+  private async store(
+    kind: MediaKind,
+    body: AsyncIterable<Uint8Array>,
+    maxBytes: number,
+    signed?: { name: string; declaredType: string },
+  ) {
     const peeked = await peekHead(body, SNIFF_BYTES)
     if (peeked.head.byteLength === 0) {
       await peeked.cancel()
@@ -155,7 +177,16 @@ export class UploadService {
       await peeked.cancel()
       throw new AppError('unsupported_media_type', Messages.onlyMedia)
     }
-    const filename = name ?? newMediaName(this.ctx.clock(), sniffed.ext)
+    // The signed name already carries the declared type's extension, so other bytes of the same
+    // kind (MP4 into a WebM link) would be stored, and later sent, under a false name.
+    if (signed && !isSameMediaType(signed.declaredType, sniffed.mime)) {
+      await peeked.cancel()
+      throw new AppError(
+        'unsupported_media_type',
+        UploadMessages.typeMismatch(sniffed.mime, signed.declaredType),
+      )
+    }
+    const filename = signed?.name ?? newMediaName(this.ctx.clock(), sniffed.ext)
     const { size } = await this.ctx.media.put(filename, peeked.body, { maxBytes, contentType: sniffed.mime })
     return { filename, size, mimeType: sniffed.mime, kind: sniffed.kind }
   }

@@ -36,25 +36,37 @@ const resolveWithTimeout = async (resolve: HostResolver, host: string): Promise<
  * resolves to may be non-public. The connector fetches the URL later, so a DNS answer that changes
  * in between (rebinding) is the connector's to re-check; this refuses the obvious cases up front.
  */
-export const assertPublicMediaUrl = async (
-  raw: string,
-  resolveHost: HostResolver | undefined,
-): Promise<URL> => {
+type ParsedMediaUrl = { ok: true; url: URL; host: string } | { ok: false; message: string }
+
+/**
+ * The checks that need no network: parseable, http(s), no credentials, a host. The request schema
+ * runs them so a bad URL is a 400 whatever state the session is in.
+ */
+export const parseMediaUrl = (raw: string): ParsedMediaUrl => {
   let url: URL
   try {
     url = new URL(raw.trim())
   } catch {
-    throw new AppError('bad_request', UrlMessages.invalid)
+    return { ok: false, message: UrlMessages.invalid }
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AppError('bad_request', UrlMessages.scheme)
-  if (url.username || url.password) throw new AppError('bad_request', UrlMessages.credentials)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: UrlMessages.scheme }
+  if (url.username || url.password) return { ok: false, message: UrlMessages.credentials }
   // WHATWG URL has already normalised odd IPv4 spellings (0x7f.1, 2130706433) to dotted form.
   const host = url.hostname
     .replace(/^\[|\]$/g, '')
     .replace(/\.$/, '')
     .toLowerCase()
-  if (!host) throw new AppError('bad_request', UrlMessages.invalid)
+  if (!host) return { ok: false, message: UrlMessages.invalid }
+  return { ok: true, url, host }
+}
+
+export const assertPublicMediaUrl = async (
+  raw: string,
+  resolveHost: HostResolver | undefined,
+): Promise<URL> => {
+  const parsed = parseMediaUrl(raw)
+  if (!parsed.ok) throw new AppError('bad_request', parsed.message)
+  const { url, host } = parsed
   if (ipFamily(host)) {
     if (isNonPublicAddress(host)) throw new AppError('bad_request', UrlMessages.nonPublic)
     return url

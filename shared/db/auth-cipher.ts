@@ -13,6 +13,14 @@ export interface ValueCipher {
   open(stored: string, context: string): string
 }
 
+/**
+ * The context of each auth row: `wa_auth_creds` rows by session, `wa_auth_keys` rows by session,
+ * type and id. The auth state and the key rotation both seal with these, so they cannot drift apart.
+ */
+export const authCredsContext = (sessionId: string) => `${sessionId}\u0000creds`
+export const authKeyContext = (sessionId: string, type: string, id: string) =>
+  `${sessionId}\u0000${type}\u0000${id}`
+
 const PREFIX = 'enc1:'
 const IV_BYTES = 12
 const TAG_BYTES = 16

@@ -8,7 +8,7 @@ import {
   type SignalDataSet,
   type SignalDataTypeMap,
 } from '@whiskeysockets/baileys'
-import { createValueCipher } from './auth-cipher.js'
+import { authCredsContext, authKeyContext, createValueCipher } from './auth-cipher.js'
 import { jsonList, text } from './repositories/rows.js'
 
 export interface DbAuthStateOptions {
@@ -43,8 +43,8 @@ export async function createDbAuthState(
   options: DbAuthStateOptions = {},
 ): Promise<DbAuthState> {
   const cipher = createValueCipher(options.encryptionKey)
-  const credsContext = `${sessionId}\u0000creds`
-  const keyContext = (type: string, id: string) => `${sessionId}\u0000${type}\u0000${id}`
+  const credsContext = authCredsContext(sessionId)
+  const keyContext = (type: string, id: string) => authKeyContext(sessionId, type, id)
   const encode = (value: unknown, context: string) =>
     cipher.seal(JSON.stringify(value, BufferJSON.replacer), context)
   const decode = (stored: string, context: string): unknown =>

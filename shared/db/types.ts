@@ -99,6 +99,13 @@ export interface ViewersRepo {
    */
   recordMany(views: ViewerRecord[]): Promise<ViewerRecord[]>
   list(sessionId: string, statusId: string): Promise<ViewerRecord[]>
+  /** Up to `limit` viewers of a status in JID order, after `afterJid` (null: from the start). */
+  listPage(
+    sessionId: string,
+    statusId: string,
+    afterJid: string | null,
+    limit: number,
+  ): Promise<ViewerRecord[]>
   count(): Promise<number>
 }
 
@@ -106,6 +113,19 @@ export interface UploadsRepo {
   insert(upload: UploadRecord): Promise<void>
   get(filename: string): Promise<UploadRecord | null>
   delete(filename: string): Promise<boolean>
+  /**
+   * Uploads created at or before `createdBefore` that no status refers to, in filename order after
+   * `after` (null: from the first), at most `limit`: one batch of the orphan sweep.
+   */
+  listUnreferenced(
+    createdBefore: number,
+    page: { after: string | null; limit: number },
+  ): Promise<UploadRecord[]>
+  /**
+   * Deletes the record only if it is still created at or before `createdBefore` and no status refers
+   * to it at that moment (one statement, so a status inserted meanwhile keeps it). Whether it went.
+   */
+  deleteIfUnreferenced(filename: string, createdBefore: number): Promise<boolean>
 }
 
 /** LID ↔ phone number pairs learned at send time (usync) or from receipts' participant_pn. */

@@ -46,9 +46,11 @@ export class LocalMediaStore implements MediaStore {
     options: { maxBytes: number; contentType: string },
   ): Promise<{ size: number }> {
     const target = this.pathOf(name)
-    await mkdir(this.dir, { recursive: true })
+    // Owner-only whatever the process umask: uploads are users' media, and the rename below keeps
+    // the temp file's mode for the stored file.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
     const temp = join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.part`)
-    const handle = await open(temp, 'wx')
+    const handle = await open(temp, 'wx', 0o600)
     let size = 0
     let closed = false
     try {

@@ -19,7 +19,9 @@ describe('productEnv', () => {
       },
       { port: 3000, dataDir: '/tmp/demo', sim },
     )
+    expect(env.AUTH_ENCRYPTION_KEY).toMatch(/^[0-9a-f]{64}$/)
     expect(env).toEqual({
+      AUTH_ENCRYPTION_KEY: env.AUTH_ENCRYPTION_KEY,
       PATH: '/bin',
       RATE_LIMIT_MAX: '10',
       PORT: '3000',

@@ -4,6 +4,7 @@
  * is how the product trusts the simulator's media host with TLS verification left on.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -44,6 +45,9 @@ export function productEnv(
     WA_UPLOAD_HOSTS: opts.sim.uploadHost,
     NODE_EXTRA_CA_CERTS: opts.sim.caCertPath,
     LOG_LEVEL: base.LOG_LEVEL || 'warn',
+    // The demo's data is thrown away on every start, so a fresh key per run costs nothing and
+    // shows the product the way it should run: credentials encrypted at rest.
+    AUTH_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   }
 }
 

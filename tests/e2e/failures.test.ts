@@ -5,6 +5,10 @@ import type { SimAccount } from '../sim/accounts.js'
 import { EVENTUALLY, linkByQr, type Product, startTestbed, type Testbed } from './harness.js'
 
 const ACK_TIMEOUT_MS = 1_000
+/** Longer than the ack timeout: a slow preparation must not eat into it. */
+const PREPARE_TIMEOUT_MS = 2_500
+/** From the start of a send to giving up on a late ack. */
+const FINAL_TIMEOUT_MS = 4_000
 
 describe('status sends WhatsApp does not confirm', () => {
   const sessionId = 'unlucky'
@@ -17,7 +21,13 @@ describe('status sends WhatsApp does not confirm', () => {
     bed = await startTestbed()
     owner = bed.sim.createAccount({ phone: '15550005001' })
     contact = bed.sim.createAccount({ phone: '15550005002' })
-    product = await bed.startProduct({ env: { STATUS_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS) } })
+    product = await bed.startProduct({
+      env: {
+        STATUS_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
+        STATUS_PREPARE_TIMEOUT_MS: String(PREPARE_TIMEOUT_MS),
+        STATUS_ACK_FINAL_TIMEOUT_MS: String(FINAL_TIMEOUT_MS),
+      },
+    })
     await linkByQr(product, bed.sim, { sessionId, phone: owner.phone })
   })
 
@@ -25,15 +35,17 @@ describe('status sends WhatsApp does not confirm', () => {
     await bed?.close()
   })
 
-  const send = (content: string) =>
-    product.api.post<{ statusId: string }>(`/api/sessions/${sessionId}/send-status`, {
+  const send = (content: string, targets: SimAccount[] = [contact]) =>
+    product.api.post<{ statusId: string; waMessageId: string }>(`/api/sessions/${sessionId}/send-status`, {
       type: 'text',
       content,
-      targetNumbers: contact.phone,
+      targetNumbers: targets.map((t) => t.phone).join(','),
     })
 
   const listed = async () =>
     (await product.api.get<StatusView[]>(`/api/sessions/${sessionId}/sent-statuses`)).data
+
+  const listedAs = async (content: string) => (await listed()).find((s) => s.content === content)
 
   /**
    * An event the product did not emit cannot be waited for; a later send that succeeds can. Once
@@ -58,7 +70,7 @@ describe('status sends WhatsApp does not confirm', () => {
     expect(await onlySentEventsAfter(since)).not.toContain(failed!.id)
   })
 
-  it('fails a send that WhatsApp never acknowledges once the ack timeout passes', async () => {
+  it('answers 504 for a send WhatsApp never acknowledges, keeps it pending, then fails it at the final bound', async () => {
     const since = product.events.mark()
     bed.sim.setStatusAck(owner.phone, 'none')
     const started = Date.now()
@@ -66,9 +78,62 @@ describe('status sends WhatsApp does not confirm', () => {
     expect(unanswered).toMatchObject({ status: 504, error: 'No acknowledgement from WhatsApp in time' })
     expect(Date.now() - started).toBeGreaterThanOrEqual(ACK_TIMEOUT_MS - 50)
 
-    const failed = (await listed()).find((s) => s.content === 'into the void')
-    expect(failed).toMatchObject({ state: 'failed', error: 'No acknowledgement from WhatsApp in time' })
-    expect(await onlySentEventsAfter(since)).not.toContain(failed!.id)
+    // A late ack could still come: not failed yet, and the list says why it is pending.
+    expect(await listedAs('into the void')).toMatchObject({
+      state: 'pending',
+      error: 'No acknowledgement from WhatsApp in time; a late acknowledgement can still mark it sent',
+    })
+    const failed = await vi.waitFor(async () => {
+      const status = await listedAs('into the void')
+      expect(status).toMatchObject({ state: 'failed', error: 'No acknowledgement from WhatsApp in time' })
+      return status!
+    }, EVENTUALLY)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(FINAL_TIMEOUT_MS - 100)
+    expect(await onlySentEventsAfter(since)).not.toContain(failed.id)
+  })
+
+  it('marks a status sent, with its status-sent event, when the ack comes after the 504', async () => {
+    bed.sim.setStatusAck(owner.phone, { delayMs: ACK_TIMEOUT_MS + 1_000 })
+    const since = product.events.mark()
+    const late = await send('acknowledged late')
+    expect(late).toMatchObject({ status: 504, error: 'No acknowledgement from WhatsApp in time' })
+    const pending = await listedAs('acknowledged late')
+    expect(pending?.state).toBe('pending')
+    // The stanza reached WhatsApp: the contact has it although the answer was a 504.
+    expect(bed.sim.receivedStatuses(contact.phone).map((s) => s.text)).toContain('acknowledged late')
+
+    const event = await product.events.waitFor('status-sent', {
+      sessionId,
+      since,
+      where: (e) => e.statusId === pending!.id,
+    })
+    expect(event).toMatchObject({ content: 'acknowledged late', waMessageId: pending!.waMessageId })
+    expect(await listedAs('acknowledged late')).toMatchObject({ state: 'sent', error: null })
+    expect(
+      product.events.of('statuses-updated', { sessionId, since, where: (e) => e.action === 'sent' }),
+    ).not.toHaveLength(0)
+    bed.sim.setStatusAck(owner.phone, 'ok')
+  })
+
+  it('does not count a slow preparation (device and key queries) against the ack timeout', async () => {
+    // Contacts never sent to before: Baileys asks for their devices and keys, each answer late.
+    const fresh = [1, 2, 3].map((i) => bed.sim.createAccount({ phone: `1555000510${i}` }))
+    bed.sim.setStatusAck(owner.phone, 'ok')
+    bed.sim.setQueryDelay(owner.phone, 700)
+    try {
+      const started = Date.now()
+      const sent = await send('worth the wait', fresh)
+      const took = Date.now() - started
+      expect(sent.status).toBe(200)
+      // Longer than the ack timeout, all of it before the stanza was written.
+      expect(took).toBeGreaterThan(ACK_TIMEOUT_MS + 200)
+      expect(await listedAs('worth the wait')).toMatchObject({ state: 'sent' })
+      for (const account of fresh) {
+        expect(bed.sim.receivedStatuses(account.phone).map((s) => s.text)).toEqual(['worth the wait'])
+      }
+    } finally {
+      bed.sim.setQueryDelay(owner.phone, 0)
+    }
   })
 })
 

@@ -8,7 +8,12 @@ import type { BinaryNode, proto } from '@whiskeysockets/baileys'
 import type { UploadedKeys } from './prekeys.js'
 import { type PnToLid, SignalDevice } from './signal-device.js'
 
-export type StatusAckMode = 'ok' | 'none' | { error: number }
+/**
+ * How the server answers an account's status stanzas: `ok`, no ack at all (`none`), or an ack with
+ * an `error` code and/or `delayMs` late. A rejected stanza reaches nobody; a late ack does not
+ * hold the stanza back from the recipients.
+ */
+export type StatusAckMode = 'ok' | 'none' | { error: number; delayMs?: number } | { delayMs: number }
 
 /** A real client linked as a companion device of an account. */
 export interface CompanionDevice {
@@ -62,6 +67,8 @@ export class SimAccount {
   readonly simulated = new Map<number, SignalDevice>()
   readonly companions = new Map<number, CompanionDevice>()
   statusAck: StatusAckMode = 'ok'
+  /** Answers to the device-list (usync) and key-bundle queries of its clients come this late. */
+  queryDelayMs = 0
   readonly received: ReceivedStatus[] = []
   private nextDeviceId = 1
   private nextKeyIndex = 1

@@ -36,6 +36,9 @@ export class SimConnection {
   private transport?: NoiseTransport
   private readonly waiting = new Map<string, (node: BinaryNode) => void>()
   private queue: Promise<void> = Promise.resolve()
+  /** `<ack class="receipt">` stanzas the client sent back, and who waits for more of them */
+  private receiptAcks = 0
+  private readonly ackWaiters = new Set<() => void>()
 
   constructor(
     private readonly ws: WebSocket,
@@ -77,6 +80,38 @@ export class SimConnection {
     return reply
   }
 
+  /** How many receipts the client has acknowledged on this connection so far. */
+  get acknowledgedReceipts(): number {
+    return this.receiptAcks
+  }
+
+  /** Counts an `<ack class="receipt">` from the client. */
+  noteReceiptAck(): void {
+    this.receiptAcks++
+    for (const wake of this.ackWaiters) wake()
+  }
+
+  /**
+   * Resolves once the client has acknowledged `count` receipts on this connection or the
+   * connection closed (true), or `timeoutMs` passed (false: a client that never acks must not
+   * hang the simulator).
+   */
+  async waitForReceiptAcks(count: number, timeoutMs: number): Promise<boolean> {
+    if (this.receiptAcks >= count || this.closed) return true
+    return new Promise<boolean>((resolve) => {
+      const done = (reached: boolean) => {
+        clearTimeout(timer)
+        this.ackWaiters.delete(check)
+        resolve(reached)
+      }
+      const check = () => {
+        if (this.receiptAcks >= count || this.closed) done(true)
+      }
+      const timer = setTimeout(() => done(false), timeoutMs)
+      this.ackWaiters.add(check)
+    })
+  }
+
   /** `<stream:error>` then close, as the server does before dropping a client. */
   async streamError(attrs: Record<string, string>, child?: BinaryNode): Promise<void> {
     await this.sendNode({ tag: 'stream:error', attrs, content: child ? [child] : undefined })
@@ -100,6 +135,7 @@ export class SimConnection {
     this.closed = true
     for (const resolve of this.waiting.values()) resolve({ tag: 'closed', attrs: {} })
     this.waiting.clear()
+    for (const wake of this.ackWaiters) wake()
     this.host.onClose(this)
   }
 

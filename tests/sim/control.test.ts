@@ -103,6 +103,14 @@ describe('HTTP control API', () => {
 
     await call('PUT', '/accounts/15550007001/status-ack', { mode: { error: 463 } })
     expect(sim.account('15550007001').statusAck).toEqual({ error: 463 })
+    await call('PUT', '/accounts/15550007001/status-ack', { mode: { delayMs: 250 } })
+    expect(sim.account('15550007001').statusAck).toEqual({ delayMs: 250 })
+    expect((await call('PUT', '/accounts/15550007001/status-ack', { mode: { delayMs: -1 } })).status).toBe(
+      400,
+    )
+    await call('PUT', '/accounts/15550007001/query-delay', { delayMs: 300 })
+    expect(sim.account('15550007001').queryDelayMs).toBe(300)
+    expect((await call('PUT', '/accounts/15550007001/query-delay', {})).status).toBe(400)
 
     const closed = waitClosed(sock)
     expect((await call('POST', '/accounts/15550007001/kick', { kind: 'replaced' })).json).toEqual({

@@ -6,7 +6,8 @@
  *   POST /accounts { phone, lid?, pushName?, devices? }
  *   POST /accounts/:phone/scan-qr { qr }          → { jid, lid }
  *   POST /accounts/:phone/pairing-code { code }   → { jid, lid }
- *   PUT  /accounts/:phone/status-ack { mode: 'ok' | 'none' | { error } }
+ *   PUT  /accounts/:phone/status-ack { mode: 'ok' | 'none' | { error?, delayMs? } }
+ *   PUT  /accounts/:phone/query-delay { delayMs }      (usync and key-bundle answers this late)
  *   GET  /accounts/:phone/statuses                → statuses its devices decrypted
  *   GET  /accounts/:phone/sent                    → status stanzas its clients sent
  *   POST /accounts/:phone/kick { kind, deviceId? } (kind: logout|replaced|restart|unavailable|drop|<code>)
@@ -80,6 +81,17 @@ const routes: [method: string, pattern: RegExp, handler: Handler][] = [
     /^\/accounts\/(\d+)\/status-ack$/,
     (sim, [phone], body) => {
       sim.setStatusAck(phone!, parseAckMode(body.mode))
+      return { ok: true }
+    },
+  ],
+  [
+    'PUT',
+    /^\/accounts\/(\d+)\/query-delay$/,
+    (sim, [phone], body) => {
+      const delayMs = body.delayMs
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0)
+        throw new HttpError(400, 'delayMs must be a number ≥ 0')
+      sim.setQueryDelay(phone!, delayMs)
       return { ok: true }
     },
   ],
@@ -173,10 +185,15 @@ function optionalString(body: Body, key: string): string | undefined {
 
 function parseAckMode(mode: unknown): StatusAckMode {
   if (mode === 'ok' || mode === 'none') return mode
-  if (typeof mode === 'object' && mode && typeof (mode as { error?: unknown }).error === 'number') {
-    return { error: (mode as { error: number }).error }
+  if (typeof mode === 'object' && mode) {
+    const { error, delayMs } = mode as { error?: unknown; delayMs?: unknown }
+    const validDelay = typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs >= 0
+    if (typeof error === 'number' && (delayMs === undefined || validDelay)) {
+      return validDelay ? { error, delayMs: delayMs as number } : { error }
+    }
+    if (error === undefined && validDelay) return { delayMs: delayMs as number }
   }
-  throw new HttpError(400, "mode must be 'ok', 'none' or { error: number }")
+  throw new HttpError(400, "mode must be 'ok', 'none' or { error?: number, delayMs?: number }")
 }
 
 function parseKick(kind: unknown): KickKind {

@@ -32,11 +32,21 @@ const result = (iq: BinaryNode, content?: BinaryNode[]): BinaryNode => ({
   content,
 })
 
+/** The queries a client sends before a status stanza: who has which devices, and their keys. */
+const PREPARE_QUERIES = new Set(['usync/usync', 'encrypt/key'])
+
 export async function answerIq(ctx: IqContext, conn: SimConnection, iq: BinaryNode): Promise<void> {
   if (iq.attrs.type !== 'get' && iq.attrs.type !== 'set') return
   const child = firstChild(iq)
   const reply = await routeIq(ctx, conn, iq, child)
-  if (reply) await conn.sendNode(reply)
+  if (!reply) return
+  const delayMs = conn.account?.queryDelayMs ?? 0
+  if (delayMs > 0 && PREPARE_QUERIES.has(`${iq.attrs.xmlns}/${child?.tag ?? ''}`)) {
+    // Answered from a timer, so the connection keeps handling its other frames meanwhile.
+    setTimeout(() => void conn.sendNode(reply), delayMs)
+    return
+  }
+  await conn.sendNode(reply)
 }
 
 async function routeIq(

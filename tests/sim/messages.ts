@@ -62,13 +62,17 @@ export class MessageRouter {
       ack,
       at: Date.now(),
     })
+    const error = typeof ack === 'object' && 'error' in ack ? ack.error : undefined
     if (ack !== 'none') {
       const attrs: Record<string, string> = { class: 'message', id, from: to, t: unixNow() }
-      if (typeof ack === 'object') attrs.error = String(ack.error)
-      await conn.sendNode({ tag: 'ack', attrs })
+      if (error !== undefined) attrs.error = String(error)
+      const delayMs = typeof ack === 'object' ? (ack.delayMs ?? 0) : 0
+      // A late ack must not hold up the connection's other frames: it is written from a timer.
+      if (delayMs > 0) setTimeout(() => void conn.sendNode({ tag: 'ack', attrs }), delayMs)
+      else await conn.sendNode({ tag: 'ack', attrs })
     }
     // a rejected stanza reaches nobody
-    if (typeof ack === 'object') return
+    if (error !== undefined) return
     if (to === STATUS_JID) await this.deliverStatus(conn, node, recipients)
   }
 

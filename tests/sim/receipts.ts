@@ -27,6 +27,17 @@ export interface ViewResult {
   queued: number
 }
 
+/** Receipts encrypted and written per event-loop turn during a burst. */
+const WRITE_SLICE = 5
+/** Receipts a burst keeps in flight ahead of the client's acks. */
+const WINDOW = 10
+/** A client that has not acked for this long gets the rest of the burst without pacing. */
+const ACK_WAIT_MS = 2_000
+/** Receipt nodes built per event-loop turn before a burst is written. */
+const BUILD_SLICE = 500
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 export class Receipts {
   constructor(
     private readonly accounts: AccountRegistry,
@@ -52,10 +63,13 @@ export class Receipts {
     defaults: ViewOptions = {},
   ): Promise<ViewResult> {
     const owner = this.accounts.require(ownerPhone)
-    const receipts = viewers.map((viewer) => {
+    const receipts: BinaryNode[] = []
+    for (const viewer of viewers) {
+      // Building thousands of nodes is itself a stall for a client sharing this event loop.
+      if (receipts.length && receipts.length % BUILD_SLICE === 0) await nextTurn()
       const { phone, ...opts } = typeof viewer === 'string' ? { phone: viewer } : viewer
-      return receiptFor(this.accounts.require(phone), messageId, { ...defaults, ...opts })
-    })
+      receipts.push(receiptFor(this.accounts.require(phone), messageId, { ...defaults, ...opts }))
+    }
     return this.relay(owner, receipts)
   }
 
@@ -72,7 +86,7 @@ export class Receipts {
       if (companion.removed) continue
       const conn = this.openConnection(owner, companion.deviceId)
       if (conn) {
-        await Promise.all(receipts.map((receipt) => conn.sendNode(receipt)))
+        await this.write(conn, receipts)
         outcome.delivered += receipts.length
       } else {
         companion.pending.push(...receipts)
@@ -80,6 +94,26 @@ export class Receipts {
       }
     }
     return outcome
+  }
+
+  /**
+   * Writes a burst in slices, never more than `WINDOW` receipts ahead of the client's acks. The
+   * simulator usually shares its process (and event loop) with the client under test: encrypting
+   * thousands of frames in one go would stall that client for hundreds of milliseconds, and a
+   * flood of queued frames would make it read and handle them in 64 KB gulps — neither of which
+   * says anything about the client's own code. Baileys acks every receipt it has handled.
+   */
+  private async write(conn: SimConnection, receipts: BinaryNode[]): Promise<void> {
+    const acked = conn.acknowledgedReceipts
+    let paced = true
+    for (let start = 0; start < receipts.length; start += WRITE_SLICE) {
+      if (start) {
+        await nextTurn()
+        if (paced) paced = await conn.waitForReceiptAcks(acked + start + WRITE_SLICE - WINDOW, ACK_WAIT_MS)
+      }
+      const slice = receipts.slice(start, start + WRITE_SLICE)
+      await Promise.all(slice.map((receipt) => conn.sendNode(receipt)))
+    }
   }
 }
 

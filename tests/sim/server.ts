@@ -162,6 +162,15 @@ export class WaSimulator implements ConnectionHost {
     this.accounts.require(phone).statusAck = mode
   }
 
+  /**
+   * Delays the answers to the device-list (usync) and key-bundle queries the clients of `phone`
+   * send, which Baileys makes before writing a status stanza: a slow preparation, as for a large
+   * audience. 0 answers at once again.
+   */
+  setQueryDelay(phone: string, delayMs: number): void {
+    this.accounts.require(phone).queryDelayMs = delayMs
+  }
+
   /** Statuses the simulated devices of `contactPhone` decrypted, oldest first. */
   receivedStatuses(contactPhone: string): ReceivedStatus[] {
     return [...this.accounts.require(contactPhone).received]
@@ -229,7 +238,9 @@ export class WaSimulator implements ConnectionHost {
   async onNode(conn: SimConnection, node: BinaryNode): Promise<void> {
     if (node.tag === 'iq') await answerIq(this.iq, conn, node)
     else if (node.tag === 'message' && conn.companion) await this.messages.onMessage(conn, node)
-    // receipts, acks, presences and `ib` telemetry from clients need no answer
+    // bursts of views pace themselves by these (see `Receipts`)
+    else if (node.tag === 'ack' && node.attrs.class === 'receipt') conn.noteReceiptAck()
+    // receipts, other acks, presences and `ib` telemetry from clients need no answer
   }
 
   onError(_conn: SimConnection, err: unknown): void {

@@ -105,6 +105,27 @@ describe('status sends against real Baileys', () => {
     expect(acks.map((a) => a.attrs.id)).not.toContain(silent!.key.id)
   })
 
+  it('acks late when told to, delivering the status at once', async () => {
+    const { owner, pnContact, sock, audience, acks } = await setup()
+    run.sim.setStatusAck(owner.phone, { delayMs: 600 })
+    const sent = await sock.sendMessage('status@broadcast', { text: 'late ack' }, { statusJidList: audience })
+    const written = Date.now()
+    await vi.waitFor(() => expect(run.sim.receivedStatuses(pnContact.phone)).toHaveLength(1), eventually)
+    await vi.waitFor(() => expect(acks.map((a) => a.attrs.id)).toContain(sent!.key.id), eventually)
+    expect(Date.now() - written).toBeGreaterThanOrEqual(550)
+    expect(acks.find((a) => a.attrs.id === sent!.key.id)?.attrs.error).toBeUndefined()
+  })
+
+  it('answers the device and key queries before a send late when told to', async () => {
+    const { owner, sock, audience, acks } = await setup()
+    run.sim.setQueryDelay(owner.phone, 400)
+    const started = Date.now()
+    // First send to these contacts: one device query and one key-bundle query, each 400 ms late.
+    const sent = await sock.sendMessage('status@broadcast', { text: 'slow' }, { statusJidList: audience })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(750)
+    await vi.waitFor(() => expect(acks.map((a) => a.attrs.id)).toContain(sent!.key.id), eventually)
+  })
+
   it('delivers to an audience given by LID, as WhatsApp Web addresses status recipients', async () => {
     const { owner, lidContact, sock, acks } = await setup()
     const sent = await sock.sendMessage(

@@ -39,6 +39,11 @@ class FakeEventEmitter {
   listenerCount(event: keyof BaileysEventMap): number {
     return this.emitter.listenerCount(event)
   }
+
+  /** Baileys' `ev` keeps Node's default of 10: tests that count listeners can ask for it. */
+  setMaxListeners(count: number): void {
+    this.emitter.setMaxListeners(count)
+  }
 }
 
 /** LID ↔ phone pairs the fake "server" knows; shared by every socket of a factory. */
@@ -47,9 +52,12 @@ export class FakeLidMapping {
   readonly lidByNumber = new Map<string, string>()
   lookups = 0
   failLookups = false
+  /** When set, `getLIDsForPNs` (a usync query) waits for this before answering. */
+  lookupGate: Promise<void> | null = null
 
   async getLIDsForPNs(pns: string[]): Promise<LIDMapping[] | null> {
     this.lookups++
+    if (this.lookupGate) await this.lookupGate
     if (this.failLookups) throw new Error('usync failed')
     const pairs = pns.flatMap((pn) => {
       const number = pn.split('@')[0]?.split(':')[0] ?? ''
@@ -95,6 +103,10 @@ export class FakeWaSocket implements WaSocket {
   })
   /** Makes `sendMessage` reject, as Baileys does when a usync or key query fails. */
   sendError: Error | null = null
+  /** When set, `sendMessage` waits for this before writing the stanza (device query, keys, encryption). */
+  prepareGate: Promise<void> | null = null
+  /** When set, `sendMessage` waits for this after writing the stanza (Baileys commits its keys last). */
+  commitGate: Promise<void> | null = null
   /** The next code `requestPairingCode` answers with. */
   pairingCode = 'ABCD1234'
   /** When set, `requestPairingCode` waits for this before answering. */
@@ -122,8 +134,11 @@ export class FakeWaSocket implements WaSocket {
     options?: MiscMessageGenerationOptions,
   ): Promise<WAMessage | undefined> {
     if (this.closed) throw boomError(428, 'Connection Closed')
+    if (this.prepareGate) await this.prepareGate
+    if (this.closed) throw boomError(428, 'Connection Closed')
     if (this.sendError) throw this.sendError
     this.sent.push({ jid, content, options })
+    if (this.commitGate) await this.commitGate
     const id = options?.messageId ?? `3EB0${Math.random().toString(16).slice(2, 14).toUpperCase()}`
     return { key: { remoteJid: jid, id, fromMe: true } } as WAMessage
   }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError, Messages } from '../../../shared/errors.js'
+import { MAX_TARGET_NUMBERS } from '../../../shared/schemas.js'
 import { UrlMessages } from '../../services/url-guard.js'
 import { body, createTestContext, type TestContext } from '../../test-support.js'
 
@@ -123,6 +124,53 @@ describe('POST /api/sessions/:sessionId/send-status', () => {
     const res = await send(input)
     expect(res.status).toBe(400)
     expect(await body(res)).toEqual({ success: false, error })
+  })
+
+  it.each([
+    [{ type: 'text', content: 'before\u0000after' }, 'content must not contain NUL characters'],
+    [{ type: 'text', content: ' \n\t ' }, 'content must not be only whitespace'],
+    [{ type: 'image', content: '   ' }, 'content must not be only whitespace'],
+    [
+      { type: 'image', content: '1704067200000-abcdef12.png', caption: 'a\u0000b' },
+      'caption must not contain NUL characters',
+    ],
+  ])('refuses %j with 400', async (input, error) => {
+    const res = await send(input)
+    expect(res.status).toBe(400)
+    expect(await body(res)).toEqual({ success: false, error })
+    expect(t.connector.commands).toHaveLength(0)
+  })
+
+  it(`takes at most ${MAX_TARGET_NUMBERS} different target numbers`, async () => {
+    const numbers = (count: number) => Array.from({ length: count }, (_, i) => String(628100000000 + i))
+    const tooMany = await send({ type: 'text', content: 'hi', targetNumbers: numbers(1001).join(',') })
+    expect(tooMany.status).toBe(400)
+    expect(await body(tooMany)).toEqual({ success: false, error: 'targetNumbers: at most 1000 numbers' })
+    // Repeats count once, as the connector receives them.
+    const withRepeat = [...numbers(1000), '628100000000'].join(',')
+    const res = await send({ type: 'text', content: 'hi', targetNumbers: withRepeat })
+    expect(res.status).toBe(200)
+    expect((await body(res)).data.contactCount).toBe(1000)
+  })
+
+  it('checks the request before the session state: 400 for a bad body on an unlinked session', async () => {
+    await t.seedSession('offline', { state: 'qr' })
+    for (const [input, error] of [
+      [{ type: 'url', content: 'file:///etc/passwd' }, UrlMessages.scheme],
+      [{ type: 'url', content: 'not a url' }, UrlMessages.invalid],
+      [{ type: 'url', content: 'http://user:pw@media.example.com/a.jpg' }, UrlMessages.credentials],
+      [{ type: 'url', content: 'http://10.0.0.1/a.jpg' }, UrlMessages.nonPublic],
+      [{ type: 'url', content: 'https://nowhere.invalid/a.jpg' }, UrlMessages.unresolvable],
+      [{ type: 'image', content: '1704067200000-abcdef12.png' }, Messages.fileNotFound],
+      [{ type: 'text', content: '' }, 'content must not be empty'],
+    ] as const) {
+      const res = await send(input, 'offline')
+      expect(res.status, input.content).toBe(400)
+      expect(await body(res)).toEqual({ success: false, error })
+    }
+    const valid = await send({ type: 'url', content: 'https://media.example.com/photo.jpg' }, 'offline')
+    expect(valid.status).toBe(409)
+    expect(t.connector.commands).toHaveLength(0)
   })
 
   it('answers 409 when the session is not connected', async () => {

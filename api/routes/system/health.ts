@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { envelope, jsonContent, publicErrorResponses } from '../../openapi.js'
+import { envelope, jsonContent, healthErrorResponses } from '../../openapi.js'
 import { HealthData } from '../../schemas.js'
 import type { App } from '../../types.js'
 
@@ -11,7 +11,7 @@ const route = createRoute({
   security: [],
   responses: {
     200: jsonContent(envelope(HealthData), 'Healthy'),
-    ...publicErrorResponses(),
+    ...healthErrorResponses(),
   },
 })
 

@@ -211,6 +211,41 @@ describe('POST /api/uploads + PUT to the signed link', () => {
     expect((await body(expired)).error).toBe(UploadMessages.linkExpired)
   })
 
+  it('refuses bytes of another format than the link was signed for, accepting true aliases', async () => {
+    // An MP4 whose major brand is Apple's M4V: file-type reports it as video/x-m4v.
+    const m4v = fixtures.mp4.slice()
+    m4v.set(new TextEncoder().encode('M4V '), 8)
+    const signAndPut = async (contentType: string, bytes: Uint8Array<ArrayBuffer>) => {
+      const { data } = await body(await createLink({ type: 'video', contentType, size: bytes.length }))
+      const res = await put(data.uploadUrl, bytes, contentType)
+      return { res, filename: data.filename as string }
+    }
+
+    const webm = await signAndPut('video/webm', fixtures.mp4)
+    expect(webm.res.status).toBe(415)
+    expect(await body(webm.res)).toEqual({
+      success: false,
+      error: 'File content is video/mp4, but the upload link was signed for video/webm',
+    })
+    expect(await t.media.exists(webm.filename)).toBe(false)
+    const mov = await signAndPut('video/quicktime', fixtures.mp4)
+    expect(mov.res.status).toBe(415)
+    expect((await body(mov.res)).error).toBe(
+      'File content is video/mp4, but the upload link was signed for video/quicktime',
+    )
+
+    // MP4 and M4V are one container; which one file-type names depends only on the brand.
+    for (const [declared, bytes, mime] of [
+      ['video/mp4', fixtures.mp4, 'video/mp4'],
+      ['video/mp4', m4v, 'video/x-m4v'],
+      ['video/x-m4v', fixtures.mp4, 'video/mp4'],
+    ] as const) {
+      const { res, filename } = await signAndPut(declared, bytes)
+      expect(res.status, `${declared} ← ${mime}`).toBe(201)
+      expect((await body(res)).data).toMatchObject({ filename, mimeType: mime, kind: 'video' })
+    }
+  })
+
   it('answers 400 for missing query terms', async () => {
     const { data } = await body(await createLink({ type: 'image', contentType: 'image/png', size: 100 }))
     const res = await put(data.uploadUrl.replace(/&sig=[^&]+/, ''), fixtures.png)
@@ -226,7 +261,8 @@ describe('POST /api/uploads + PUT to the signed link', () => {
     ],
     [{ type: 'gif', contentType: 'image/gif', size: 10 }, 400, 'type must be one of: image, video'],
     [{ type: 'image', contentType: 'image/png' }, 400, 'size is required'],
-    [{ type: 'image', contentType: 'image/png', size: 0 }, 400, 'size must be at least 0'],
+    [{ type: 'image', contentType: 'image/png', size: 0 }, 400, 'size must be at least 1'],
+    [{ type: 'image', contentType: 'image/png', size: -5 }, 400, 'size must be at least 1'],
     [{ type: 'video', contentType: 'video/mp4', size: 2 * 1024 * 1024 }, 413, Messages.fileTooLarge],
   ])('answers an error for %j', async (input, status, error) => {
     const res = await createLink(input)

@@ -24,8 +24,30 @@ export function createUploadsRepo(client: Client): UploadsRepo {
       const result = await client.execute({ sql: 'DELETE FROM uploads WHERE filename = ?', args: [filename] })
       return result.rowsAffected > 0
     },
+
+    async listUnreferenced(createdBefore, { after, limit }) {
+      // Walks the primary key; the reference check uses the statuses' media index.
+      const result = await client.execute({
+        sql: `SELECT u.* FROM uploads u
+              WHERE u.filename > ? AND u.created_at <= ? AND ${UNREFERENCED}
+              ORDER BY u.filename LIMIT ?`,
+        args: [after ?? '', createdBefore, limit],
+      })
+      return result.rows.map(toUpload)
+    },
+
+    async deleteIfUnreferenced(filename, createdBefore) {
+      const result = await client.execute({
+        sql: `DELETE FROM uploads AS u WHERE u.filename = ? AND u.created_at <= ? AND ${UNREFERENCED}`,
+        args: [filename, createdBefore],
+      })
+      return result.rowsAffected > 0
+    },
   }
 }
+
+/** No status, whatever its state (a pending send included), uses the upload `u`. */
+const UNREFERENCED = 'NOT EXISTS (SELECT 1 FROM statuses s WHERE s.media_filename = u.filename)'
 
 function toUpload(row: Row): UploadRecord {
   return {

@@ -66,6 +66,16 @@ export function createViewersRepo(client: Client): ViewersRepo {
       return result.rows.map(toViewer)
     },
 
+    async listPage(sessionId, statusId, afterJid, limit) {
+      // Walks the primary key (session, status, jid): each page costs its own rows only.
+      const result = await client.execute({
+        sql: `SELECT * FROM status_viewers WHERE session_id = ? AND status_id = ? AND jid > ?
+              ORDER BY jid LIMIT ?`,
+        args: [sessionId, statusId, afterJid ?? '', limit],
+      })
+      return result.rows.map(toViewer)
+    },
+
     async count() {
       const result = await client.execute('SELECT COUNT(*) AS total FROM status_viewers')
       const row = result.rows[0]

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, ConfigSchema, loadConfig } from './config.js'
+
+interface Case {
+  /** The parsed value when the variable is unset. */
+  default: unknown
+  /** [environment value, parsed value]; at least one. */
+  valid: [string, unknown][]
+  /**
+   * Values refused with an issue naming the variable, or a reason why none exists (the variable
+   * takes any text). Chosen to be invalid on their own, with every other variable at its default.
+   */
+  invalid: string[] | { none: string }
+}
+
+const key = randomBytes(32)
+
+/**
+ * Every variable of the schema. A variable added to `ConfigSchema` without a row here fails the
+ * first test, so each new setting gets its default, a valid and an invalid value checked.
+ */
+const CASES: Record<string, Case> = {
+  PORT: {
+    default: 3000,
+    valid: [
+      ['8080', 8080],
+      ['0', 0],
+    ],
+    invalid: ['not-a-port', '70000', '-1', '3.5'],
+  },
+  HOST: { default: '0.0.0.0', valid: [['127.0.0.1', '127.0.0.1']], invalid: { none: 'any interface name' } },
+  API_KEY: {
+    default: undefined,
+    valid: [
+      ['0123456789abcdef', '0123456789abcdef'],
+      ['  0123456789abcdef  ', '0123456789abcdef'],
+      ['   ', undefined],
+    ],
+    invalid: ['short', '123456789012345'],
+  },
+  DATA_DIR: { default: './data', valid: [['/srv/wa', '/srv/wa']], invalid: [''] },
+  LIBSQL_URL: {
+    default: undefined,
+    valid: [
+      ['libsql://db.example.com', 'libsql://db.example.com'],
+      [' ', undefined],
+    ],
+    invalid: { none: 'libSQL accepts many URL forms and reports a bad one itself' },
+  },
+  LIBSQL_AUTH_TOKEN: {
+    default: undefined,
+    valid: [['token-1', 'token-1']],
+    invalid: { none: 'any token' },
+  },
+  MAX_UPLOAD_MB: {
+    default: 50,
+    valid: [
+      ['0.5', 0.5],
+      ['2048', 2048],
+    ],
+    invalid: ['0', '-3', '2049', 'big'],
+  },
+  RATE_LIMIT_MAX: { default: 300, valid: [['10', 10]], invalid: ['0', '1.5', 'many'] },
+  RATE_LIMIT_ANON_MAX: { default: 60, valid: [['5', 5]], invalid: ['0', 'x'] },
+  RATE_LIMIT_WINDOW_MS: { default: 900_000, valid: [['60000', 60_000]], invalid: ['999'] },
+  STATUS_RETENTION_HOURS: { default: 24, valid: [['0.5', 0.5]], invalid: ['0', '-1'] },
+  CLEANUP_INTERVAL_MS: { default: 300_000, valid: [['1000', 1000]], invalid: ['999'] },
+  STATUS_ACK_TIMEOUT_MS: { default: 30_000, valid: [['5000', 5000]], invalid: ['99'] },
+  STATUS_PREPARE_TIMEOUT_MS: { default: 60_000, valid: [['1000', 1000]], invalid: ['99'] },
+  STATUS_ACK_FINAL_TIMEOUT_MS: { default: 300_000, valid: [['600000', 600_000]], invalid: ['99'] },
+  UPLOAD_URL_TTL_SECONDS: { default: 900, valid: [['60', 60]], invalid: ['9'] },
+  ORPHAN_UPLOAD_GRACE_SECONDS: { default: 3600, valid: [['0', 0]], invalid: ['-1'] },
+  PUBLIC_URL: {
+    default: undefined,
+    valid: [['https://tracker.example.com', 'https://tracker.example.com']],
+    invalid: ['not a url'],
+  },
+  TRUST_PROXY: {
+    default: false,
+    valid: [
+      ['true', true],
+      ['1', true],
+      ['0', false],
+    ],
+    invalid: ['yes'],
+  },
+  HTTP_HEADERS_TIMEOUT_MS: { default: 10_000, valid: [['500', 500]], invalid: ['99', 'soon'] },
+  HTTP_REQUEST_TIMEOUT_MS: { default: 3_600_000, valid: [['0', 0]], invalid: ['-1'] },
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: { default: 5000, valid: [['1000', 1000]], invalid: ['99'] },
+  HTTP_BODY_STALL_MS: { default: 15_000, valid: [['500', 500]], invalid: ['99'] },
+  HTTP_BODY_MIN_BYTES: { default: 1024, valid: [['1', 1]], invalid: ['0'] },
+  HTTP_MAX_CONNECTIONS_PER_IP: { default: 64, valid: [['0', 0]], invalid: ['-1', '1.5'] },
+  WA_WS_URL: {
+    default: undefined,
+    valid: [['ws://127.0.0.1:9/', 'ws://127.0.0.1:9/']],
+    invalid: ['not a url'],
+  },
+  WA_VERSION: {
+    default: undefined,
+    valid: [
+      ['2.3000.1043857760', [2, 3000, 1043857760]],
+      ['2,3000,1', [2, 3000, 1]],
+    ],
+    invalid: ['2.3000', 'latest'],
+  },
+  WA_UPLOAD_HOSTS: {
+    default: [],
+    valid: [[' a.example.com, b.example.com:8443 ,', ['a.example.com', 'b.example.com:8443']]],
+    invalid: { none: 'any host list' },
+  },
+  AUTH_ENCRYPTION_KEY: {
+    default: undefined,
+    valid: [
+      [key.toString('hex'), key],
+      [key.toString('base64'), key],
+    ],
+    invalid: ['abc', randomBytes(16).toString('hex')],
+  },
+  LOG_LEVEL: { default: 'info', valid: [['debug', 'debug']], invalid: ['verbose'] },
+}
+
+const issuesOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as ConfigError).issues
+  }
+  return []
+}
+
+describe('ConfigSchema', () => {
+  it('has a test case for every variable', () => {
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(ConfigSchema.shape).sort())
+  })
+
+  it('defaults every variable when the environment is empty', () => {
+    const config = loadConfig({})
+    for (const [name, c] of Object.entries(CASES)) {
+      expect({ name, value: config[name as keyof typeof config] }).toEqual({ name, value: c.default })
+    }
+  })
+
+  describe.each(Object.entries(CASES))('%s', (name, c) => {
+    it.each(c.valid)('accepts %j', (raw, parsed) => {
+      expect(loadConfig({ [name]: raw })[name as keyof ReturnType<typeof loadConfig>]).toEqual(parsed)
+    })
+
+    if (Array.isArray(c.invalid)) {
+      it.each(c.invalid)('refuses %j with an issue naming it', (raw) => {
+        const issues = issuesOf({ [name]: raw })
+        expect(issues.length).toBeGreaterThan(0)
+        expect(issues.map((i) => i.variable)).toEqual(issues.map(() => name))
+        for (const issue of issues) expect(issue.message).not.toBe('')
+      })
+    } else {
+      it(`takes any value (${c.invalid.none})`, () => {
+        expect(issuesOf({ [name]: 'anything at all' })).toEqual([])
+      })
+    }
+  })
+
+  it('reports every bad variable at once, each by name, in the error message too', () => {
+    let error: unknown
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'loud', HTTP_BODY_MIN_BYTES: '0' })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const { issues, message } = error as ConfigError
+    expect(issues.map((i) => i.variable).sort()).toEqual(['HTTP_BODY_MIN_BYTES', 'LOG_LEVEL', 'PORT'])
+    for (const name of ['PORT', 'LOG_LEVEL', 'HTTP_BODY_MIN_BYTES']) expect(message).toContain(`${name}: `)
+  })
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ SOMETHING_ELSE: 'x', PATH: '/usr/bin' })).not.toThrow()
+  })
+})
