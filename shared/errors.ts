@@ -56,5 +56,6 @@ export const Messages = {
   rateLimited: 'Too many requests, please try again later',
   connectorTimeout: 'The connector did not answer in time',
   connectorUnavailable: 'No connector is available for this session',
+  busUnavailable: 'The command bus (Redis) is unavailable, please try again shortly',
   internal: 'Internal server error',
 } as const
