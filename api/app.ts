@@ -6,6 +6,7 @@ import { registerDocs } from './docs.js'
 import { createErrorHandler, handleNotFound, validationHook } from './errors.js'
 import { identifyApiKey, requireApiKey } from './middleware/api-key.js'
 import { limitJsonBodies } from './middleware/body-limit.js'
+import { edgePeerAddress } from './middleware/client-address.js'
 import { closeConnectionOnRejectedBody } from './middleware/connection-close.js'
 import { rateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
 import { registerRoutes } from './routes/index.js'
@@ -28,7 +29,8 @@ export const createApp = (deps: AppDeps): App => {
   const ctx: ServiceContext = {
     config: deps.config,
     repos: deps.repos,
-    bus: deps.bus,
+    commands: deps.commands,
+    events: deps.events,
     media: deps.media,
     clock,
     logger,
@@ -40,7 +42,11 @@ export const createApp = (deps: AppDeps): App => {
     sessions: new SessionService(ctx),
     statuses: new StatusService(ctx),
     uploads: new UploadService(ctx, deps.uploadLinkSecret ?? uploadLinkSecretFromApiKey(deps.apiKey)),
-    system: new SystemService(ctx, { version: deps.version, startedAt: deps.startedAt }),
+    system: new SystemService(ctx, {
+      version: deps.version,
+      startedAt: deps.startedAt,
+      ...(deps.health ? { health: deps.health } : {}),
+    }),
   }
   // The embedded product passes the limiter it also gives the Socket.IO gateway, so failed
   // handshakes and REST requests share their buckets.
@@ -57,7 +63,14 @@ export const createApp = (deps: AppDeps): App => {
   app.use('*', secureHeaders())
   app.use('*', identifyApiKey(deps.apiKey))
   // Before the key check, so guessing keys is rate-limited too (in the anonymous bucket).
-  app.use('*', rateLimit(limiter, { trustProxy: deps.config.TRUST_PROXY, clock }))
+  app.use(
+    '*',
+    rateLimit(limiter, {
+      trustProxy: deps.config.TRUST_PROXY,
+      clock,
+      peerAddress: deps.peerAddress ?? edgePeerAddress,
+    }),
+  )
   app.use('/api/*', requireApiKey(deps.apiKey))
   app.use('/api/*', limitJsonBodies())
   app.use('*', async (c, next) => {

@@ -110,6 +110,10 @@ export const ConnectionStatusData = z.object({
   phoneNumber: z.string().nullable(),
   ownNumber: z.string().nullable(),
   lastError: z.string().nullable(),
+  connectorId: z
+    .string()
+    .nullable()
+    .openapi({ description: "The owning connector's CONNECTOR_ID (split mode); null in embedded mode" }),
 })
 
 export const PairingCodeData = z.object({
@@ -299,11 +303,33 @@ export const SignedUploadQuery = z.object({
 
 // ---- system -----------------------------------------------------------------------------------
 
+const ComponentState = z.enum(['up', 'down', 'not_used'])
+
 export const HealthData = z.object({
-  status: z.literal('healthy'),
+  status: z.enum(['healthy', 'degraded', 'unhealthy']).openapi({
+    description:
+      '`unhealthy` (503) when the database is down; `degraded` when Redis, storage or every connector is',
+  }),
   timestamp: z.string(),
   uptime: z.number().openapi({ description: 'Seconds since start' }),
   version: z.string(),
+  components: z.object({
+    db: ComponentState,
+    redis: ComponentState,
+    storage: ComponentState,
+    connectors: ComponentState,
+  }),
+  connectors: z
+    .array(
+      z.object({
+        id: z.string(),
+        sessions: z.number().int(),
+        maxSessions: z.number().int(),
+        url: z.string().nullable(),
+      }),
+    )
+    .optional()
+    .openapi({ description: 'Live connectors and their session counts; only with the API key (split mode)' }),
 })
 
 export const StatsData = z.object({

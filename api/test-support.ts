@@ -5,8 +5,6 @@ import type { Client } from '@libsql/client'
 import { InProcessBus } from '../shared/bus/in-process.js'
 import type { CommandEnvelope, CommandInput, CommandName } from '../shared/commands.js'
 import { type Config, loadConfig } from '../shared/config.js'
-// The db entry also loads Baileys (auth state); tests need only these parts of it.
-import { openDatabase } from '../shared/db/client.js'
 import { migrate } from '../shared/db/migrations.js'
 import { createRepositories } from '../shared/db/repositories/index.js'
 import type {
@@ -17,7 +15,10 @@ import type {
   UploadRecord,
 } from '../shared/db/types.js'
 import type { EventMessage } from '../shared/events.js'
-import { LocalMediaStore } from '../shared/storage/local.js'
+import type { HealthProbe } from '../shared/health.js'
+// The db entry also loads Baileys (auth state); tests need only these parts of it.
+import { openDatabase } from '../shared/node/db-client.js'
+import { LocalMediaStore } from '../shared/node/local-media-store.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { createApp } from './app.js'
 import type { App, HostResolver } from './types.js'
@@ -153,6 +154,8 @@ export interface TestContextOptions {
   clock?: () => number
   /** Lets a test hand the app a changed view of the repositories (e.g. one that fails). */
   wrapRepos?: (repos: Repositories) => Repositories
+  /** What the health check reports on (default: nothing to probe, all up). */
+  health?: HealthProbe
 }
 
 export interface TestContext {
@@ -206,8 +209,10 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
   const app = createApp({
     config,
     repos: options.wrapRepos ? options.wrapRepos(repos) : repos,
-    bus,
+    commands: bus,
+    events: bus,
     media,
+    ...(options.health ? { health: options.health } : {}),
     apiKey: TEST_API_KEY,
     version: '2.0.0-test',
     startedAt: clock() - 5_000,

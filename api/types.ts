@@ -1,9 +1,11 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import type { Bus } from '../shared/bus/types.js'
+import type { CommandClient, EventPublisher } from '../shared/bus/types.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/types.js'
+import type { HealthProbe } from '../shared/health.js'
 import type { RateLimiter } from '../shared/security/rate-limit.js'
 import type { MediaStore } from '../shared/storage/types.js'
+import type { PeerAddressReader } from './middleware/client-address.js'
 import type { SessionService } from './services/session-service.js'
 import type { StatusService } from './services/status-service.js'
 import type { SystemService } from './services/system-service.js'
@@ -23,8 +25,15 @@ export type HostResolver = (hostname: string) => Promise<string[]>
 export interface AppDeps {
   config: Config
   repos: Repositories
-  bus: Bus
+  /** Commands for the connector that owns a session (in-process or over Redis). */
+  commands: CommandClient
+  /** Events born in the API (session-created, status-deleted, …), on their way to Socket.IO clients. */
+  events: EventPublisher
   media: MediaStore
+  /** What `GET /api/health` reports on; without one, health says only that the API answers. */
+  health?: HealthProbe
+  /** The client's address as the runtime knows it (Node: the socket); default: the edge's header. */
+  peerAddress?: PeerAddressReader
   apiKey: string
   version: string
   /** Epoch ms the process started, for `uptime`. */

@@ -1,9 +1,10 @@
 import type { Client } from '@libsql/client'
 import type { Logger } from 'pino'
-import type { Bus, Unsubscribe } from '../shared/bus/types.js'
+import type { CommandServer, EventPublisher, EventSubscriber, Unsubscribe } from '../shared/bus/types.js'
 import { type Config, maxUploadBytes } from '../shared/config.js'
-import { createDbAuthState, type Repositories } from '../shared/db/index.js'
+import type { Repositories } from '../shared/db/index.js'
 import type { MediaStore } from '../shared/storage/types.js'
+import { createDbAuthState } from './auth/auth-state.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { SharedKeyCache } from './key-cache.js'
 import { publicUrlMediaFetcher } from './media-fetch.js'
@@ -20,7 +21,16 @@ export interface ConnectorDeps {
   config: Config
   db: Client
   repos: Repositories
-  bus: Bus
+  /** Where events go (Socket.IO, through the cluster in split mode) and who listens in this process. */
+  events: EventPublisher & EventSubscriber
+  /**
+   * Embedded mode: commands arrive in process and every stored session runs here, restored at
+   * start. Without it (split mode) the cluster membership adopts sessions and feeds commands in
+   * through `sessions` (see connector/cluster/).
+   */
+  commands?: CommandServer
+  /** This connector's id, stored on the sessions it owns (shown by `connection-status`). */
+  connectorId?: string
   media: MediaStore
   logger: Logger
   /** Defaults to the real Baileys `makeWASocket`; tests pass a double. */
@@ -41,7 +51,7 @@ export interface ConnectorDeps {
 
 /**
  * The long-running side of the product: holds one WhatsApp socket per session, answers the API's
- * commands from the bus, records status viewers and removes expired statuses.
+ * commands, records status viewers and removes expired statuses.
  */
 export class Connector {
   readonly sessions: SessionManager
@@ -55,12 +65,12 @@ export class Connector {
     const now = () => (deps.clock ?? Date).now()
     const logger = deps.logger
     this.keyCache = new SharedKeyCache(deps.keyCacheEntries)
-    this.ingest = new ViewerIngest({ repos: deps.repos, bus: deps.bus, logger }, deps.ingest)
+    this.ingest = new ViewerIngest({ repos: deps.repos, events: deps.events, logger }, deps.ingest)
     const mediaInUse = new MediaInUse()
     this.retention = new RetentionJob({
       repos: deps.repos,
       media: deps.media,
-      bus: deps.bus,
+      events: deps.events,
       logger,
       intervalMs: deps.config.CLEANUP_INTERVAL_MS,
       now,
@@ -76,12 +86,13 @@ export class Connector {
       repos: deps.repos,
       logger,
       now,
+      connectorId: deps.connectorId ?? null,
       createRuntime: (sessionId) =>
         new SessionRuntime({
           sessionId,
           config: deps.config,
           repos: deps.repos,
-          bus: deps.bus,
+          events: deps.events,
           media: deps.media,
           logger,
           socketFactory,
@@ -99,16 +110,19 @@ export class Connector {
     })
   }
 
-  /** Takes commands, restores stored sessions (no re-linking) and starts the retention job. */
+  /**
+   * Starts the retention job and, in embedded mode, takes commands and restores every stored
+   * session (no re-linking). In split mode sessions arrive one by one through `sessions.adopt`.
+   */
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
     // libsignal dumps session keys to the console; never let that reach the logs.
     this.unsubscribers.push(installSignalConsoleGuard())
-    this.unsubscribers.push(this.deps.bus.serve(this.sessions.handle))
+    if (this.deps.commands) this.unsubscribers.push(this.deps.commands.serve(this.sessions.handle))
     // Deletions made by the API must reach the caches that map receipts to statuses.
     this.unsubscribers.push(
-      this.deps.bus.subscribe((message) => {
+      this.deps.events.subscribe((message) => {
         if (message.event === 'status-deleted') {
           this.ingest.forgetStatus(message.payload.sessionId, message.payload.statusId)
         } else if (message.event === 'session-deleted') {
@@ -117,8 +131,10 @@ export class Connector {
         }
       }),
     )
-    const restored = await this.sessions.restore()
-    this.deps.logger.info({ sessions: restored }, 'sessions restored')
+    if (this.deps.commands) {
+      const restored = await this.sessions.restore()
+      this.deps.logger.info({ sessions: restored }, 'sessions restored')
+    }
     this.retention.start()
   }
 

@@ -315,7 +315,7 @@ describe('connector lifecycle', () => {
       },
     })
     // Creds of a linked device, as a previous run would have stored them.
-    const { createDbAuthState } = await import('../shared/db/index.js')
+    const { createDbAuthState } = await import('./auth/auth-state.js')
     const auth = await createDbAuthState(h.db.client, 'linked')
     auth.state.creds.me = { id: '15550001111:3@s.whatsapp.net' }
     auth.state.creds.account = { details: new Uint8Array([1]) }

@@ -1,61 +1,120 @@
-import { ConfigError, loadConfig } from '../shared/config.js'
-import { startEmbedded } from './embedded.js'
-import { createLogger } from './logger.js'
+import { hostname } from 'node:os'
+import { Hono } from 'hono'
+import { EventHub } from '../shared/bus/types.js'
+import type { Config } from '../shared/config.js'
+import { listen } from '../shared/node/http-server.js'
+import { isMainModule } from '../shared/node/is-main.js'
+import type { Logger } from '../shared/node/logger.js'
+import { nodeRedisCommands } from '../shared/node/node-redis.js'
+import { type RunningProcess, runProcess } from '../shared/node/process-entry.js'
+import { SocketGateway } from '../shared/node/socket-gateway.js'
+import { openDataStore, s3StoreOptions } from '../shared/node/stores.js'
+import { rateLimiterFromConfig } from '../shared/security/rate-limit.js'
+import { RedisRateLimiter } from '../shared/security/redis-rate-limit.js'
+import { S3MediaStore } from '../shared/storage/s3.js'
+import { ClusterMember } from './cluster/cluster-member.js'
+import { Connector, type ConnectorDeps } from './connector.js'
 
-/** `npm start`: the embedded product. Exits non-zero with the offending variable on a bad config. */
-const main = async () => {
-  // Before anything creates a file: every file this process makes (the database and the -wal/-shm
-  // files SQLite adds, media, temp files, whatever a library writes) is then owner-only. The data
-  // folder holds credentials, so this covers files created by code that sets no mode of its own;
-  // the places that create data files also set 0600/0700 explicitly, for processes that embed
-  // startEmbedded without this entry (tests), and existing files are tightened at start.
-  process.umask(0o077)
-  let config: ReturnType<typeof loadConfig>
-  try {
-    config = loadConfig(process.env)
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const issue of error.issues)
-        console.error(`Invalid configuration: ${issue.variable}: ${issue.message}`)
-      process.exit(1)
-    }
-    throw error
-  }
-  const logger = createLogger(config.LOG_LEVEL)
-  const server = await startEmbedded({ config, logger })
+/** What tests running connectors in process may swap (a URL-media stand-in, faster reconnects). */
+export type ConnectorOverrides = Partial<
+  Pick<ConnectorDeps, 'socketFactory' | 'backoff' | 'ingest' | 'fetchUrlMedia'>
+>
 
-  logger.info({ url: server.url }, 'WhatsApp Status Tracker is listening')
-  if (server.apiKey.source === 'generated') {
-    // Printed once, on the run that created it; later runs read it from the file.
-    console.log(`\nAPI key (generated, stored in ${server.apiKey.path}): ${server.apiKey.key}\n`)
-  } else if (server.apiKey.source === 'file') {
-    // Named relative to DATA_DIR: start-up lines end up in logs, where absolute paths do not belong.
-    console.log('API key: stored in DATA_DIR/api-key')
-  }
-  console.log(`REST API: ${server.url}/api  ·  docs: ${server.url}/docs  ·  Socket.IO: ${server.url}`)
-
-  let shuttingDown = false
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return
-    shuttingDown = true
-    logger.info({ signal }, 'shutting down')
-    const force = setTimeout(() => process.exit(1), 15_000)
-    force.unref()
-    server.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  // A stray rejection must not take every session down with it; it is logged and the process goes on.
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'))
+export interface ConnectorProcess extends RunningProcess {
+  connectorId: string
+  /** The port of its Socket.IO and /health. */
+  port: number
+  connector: Connector
 }
 
-main().catch((error: unknown) => {
-  console.error('Failed to start:', error instanceof Error ? error.message : error)
-  process.exit(1)
-})
+/**
+ * `ROLE=connector`: one connector of a split deployment. It holds the WhatsApp sockets of the
+ * sessions whose lease it wins (placement spreads them over the live connectors), runs their
+ * commands from Redis, and serves Socket.IO (a member of the cluster: clients may attach to any)
+ * and `GET /health` (200 once it takes part in the cluster, 503 before and while stopping) on PORT.
+ */
+export const startConnector = async (
+  config: Config,
+  logger: Logger,
+  overrides: ConnectorOverrides = {},
+): Promise<ConnectorProcess> => {
+  const connectorId = config.CONNECTOR_ID ?? `${hostname()}-${process.pid}`
+  const log = logger.child({ connectorId })
+  const redisUrl = config.REDIS_URL ?? ''
+  const { db, repos } = await openDataStore(config.LIBSQL_URL ?? '', config, log)
+  const media = new S3MediaStore(s3StoreOptions(config))
+  const events = new EventHub()
+  const connector = new Connector({
+    config,
+    db,
+    repos,
+    events,
+    media,
+    logger: log,
+    connectorId,
+    ...overrides,
+  })
+
+  let member: ClusterMember | null = null
+  const health = new Hono()
+  health.get('/health', (c) => {
+    const ready = member?.ready ?? false
+    return c.json(
+      { status: ready ? 'ready' : 'not_ready', connectorId, sessions: member?.sessionCount ?? 0 },
+      ready ? 200 : 503,
+    )
+  })
+  const http = await listen(health.fetch, config)
+
+  const redis = await nodeRedisCommands(redisUrl)
+  const gateway = new SocketGateway(http.server, config.API_KEY ?? '', {
+    rateLimiter: new RedisRateLimiter(redis, {
+      limits: { keyed: config.RATE_LIMIT_MAX, anonymous: config.RATE_LIMIT_ANON_MAX },
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      clock: Date.now,
+      fallback: rateLimiterFromConfig(config),
+    }),
+    trustProxy: config.TRUST_PROXY,
+    events,
+    redisUrl,
+  })
+  http.guard()
+  await gateway.start()
+  await connector.start()
+  member = new ClusterMember({
+    redisUrl,
+    connectorId,
+    maxSessions: config.CONNECTOR_MAX_SESSIONS,
+    leaseMs: config.SESSION_LEASE_MS,
+    url: config.PUBLIC_URL ?? null,
+    host: connector.sessions,
+    // Events born in the API reach one connector, which hands them to its own listeners and,
+    // through the gateway, to every client of the cluster.
+    relay: (message) => void events.publish(message),
+    logger: log,
+  })
+  await member.start()
+  log.info({ port: http.port }, 'connector listening')
+
+  const running = member
+  return {
+    connectorId,
+    port: http.port,
+    connector,
+    async stop() {
+      // Ordered: take no more commands or sessions, close the WhatsApp sockets (no logout) and
+      // flush viewer writes, then hand the leases back so another connector takes over at once,
+      // then the client connections and the stores.
+      await running.stopTakingWork()
+      await connector.stop()
+      await running.release()
+      await gateway.stop()
+      await http.close()
+      await redis.close()
+      media.close()
+      db.close()
+    },
+  }
+}
+
+if (isMainModule(import.meta.url)) runProcess(startConnector)

@@ -4,7 +4,7 @@ import { InProcessBus } from '../shared/bus/in-process.js'
 import { createRepositories } from '../shared/db/index.js'
 import { newStatus, openTestDatabase, type TestDatabase } from '../shared/db/test-support.js'
 import type { EventMessage } from '../shared/events.js'
-import { LocalMediaStore } from '../shared/storage/local.js'
+import { LocalMediaStore } from '../shared/node/local-media-store.js'
 import { MediaInUse, RetentionJob } from './retention.js'
 import { createHarness, type Harness } from './test-harness.js'
 
@@ -62,7 +62,7 @@ describe('status retention', () => {
     const job = new RetentionJob({
       repos,
       media,
-      bus,
+      events: bus,
       logger: pino({ level: 'silent' }),
       intervalMs: 60_000,
       now: () => NOW,
@@ -133,7 +133,7 @@ describe('status retention', () => {
     const job = new RetentionJob({
       repos,
       media,
-      bus,
+      events: bus,
       logger: pino({ level: 'silent' }),
       intervalMs: 60_000,
       now: () => NOW,

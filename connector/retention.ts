@@ -1,12 +1,12 @@
 import type { Logger } from 'pino'
-import type { Bus } from '../shared/bus/types.js'
+import type { EventPublisher } from '../shared/bus/types.js'
 import type { Repositories, StatusRecord } from '../shared/db/types.js'
 import type { MediaStore } from '../shared/storage/types.js'
 
 export interface RetentionDeps {
   repos: Repositories
   media: MediaStore
-  bus: Bus
+  events: EventPublisher
   logger: Logger
   intervalMs: number
   now: () => number
@@ -99,7 +99,7 @@ export class RetentionJob {
   }
 
   private async removeExpired(): Promise<number> {
-    const { repos, media, bus, logger } = this.deps
+    const { repos, media, events, logger } = this.deps
     const expired = await repos.statuses.deleteExpired(this.deps.now())
     if (!expired.length) return 0
     for (const status of expired) this.deps.onDeleted?.(status)
@@ -117,7 +117,7 @@ export class RetentionJob {
 
     const sessions = new Set(expired.map((status) => status.sessionId))
     for (const sessionId of sessions) {
-      await bus.publish({
+      await events.publish({
         event: 'statuses-updated',
         payload: { sessionId, message: 'Statuses updated', action: 'cleanup' },
       })

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { BufferJSON } from '@whiskeysockets/baileys'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createDbAuthState, openDatabase } from '../shared/db/index.js'
+import { openDatabase } from '../shared/node/db-client.js'
+import { createDbAuthState } from './auth/auth-state.js'
 
 /**
  * `npm run rotate-auth-key` as an operator runs it, in its own process. Everything that touches the
@@ -48,7 +49,9 @@ const runTsx = (args: string[], env: Record<string, string>) =>
  * scripts live in a temp folder, outside node_modules' reach. */
 const SEED = `
 import { BufferJSON } from '${moduleUrl('node_modules/@whiskeysockets/baileys/lib/index.js')}'
-import { createDbAuthState, migrate, openDatabase } from '${moduleUrl('shared/db/index.ts')}'
+import { migrate } from '${moduleUrl('shared/db/index.ts')}'
+import { openDatabase } from '${moduleUrl('shared/node/db-client.ts')}'
+import { createDbAuthState } from '${moduleUrl('connector/auth/auth-state.ts')}'
 const db = await openDatabase(process.env.DB_URL)
 await migrate(db)
 const creds = {}
@@ -67,8 +70,8 @@ console.log(JSON.stringify(creds, BufferJSON.replacer))
 
 /** Prints every stored value and, per key given, how many values it opens. */
 const INSPECT = `
-import { openDatabase } from '${moduleUrl('shared/db/client.ts')}'
-import { authCredsContext, authKeyContext, createValueCipher } from '${moduleUrl('shared/db/auth-cipher.ts')}'
+import { openDatabase } from '${moduleUrl('shared/node/db-client.ts')}'
+import { authCredsContext, authKeyContext, createValueCipher } from '${moduleUrl('connector/auth/auth-cipher.ts')}'
 const db = await openDatabase(process.env.DB_URL)
 const rows = (await db.execute(\`SELECT session_id, '' AS type, '' AS id, value FROM wa_auth_creds
   UNION ALL SELECT session_id, type, id, value FROM wa_auth_keys ORDER BY 1, 2, 3\`)).rows
@@ -120,7 +123,7 @@ describe('npm run rotate-auth-key', () => {
     expect(rows).toBe(2 + 2 * 3)
 
     // The product on the same data folder: the script must not run under it.
-    product = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), 'connector/main.ts'], {
+    product = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), 'embedded/main.ts'], {
       cwd: repo,
       env: {
         PATH: process.env.PATH ?? '',

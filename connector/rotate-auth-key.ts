@@ -11,8 +11,8 @@ import { access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createClient } from '@libsql/client'
 import { ConfigSchema } from '../shared/config.js'
-import { rotateAuthKey } from '../shared/db/auth-key-rotation.js'
-import { localFilePath } from '../shared/db/client.js'
+import { localFilePath } from '../shared/node/db-client.js'
+import { rotateAuthKey } from './auth/key-rotation.js'
 
 /** Exit codes: 1 for any refusal or failure, with the reason on stderr. */
 const fail = (message: string): never => {

@@ -190,7 +190,7 @@ describe('sending a status', () => {
     expect(row?.state).toBe('failed')
   })
 
-  it('sends an uploaded image as a buffer with its caption, and 404s a missing upload', async () => {
+  it('streams an uploaded image from the store with its caption, and 404s a missing upload', async () => {
     const { sessionId, sock } = await openSession()
     const name = '1730000000000-abcdef12.jpg'
     const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])
@@ -205,8 +205,15 @@ describe('sending a status', () => {
     const reply = send(sessionId, { type: 'image', content: name, caption: 'sunset' })
     sock.ack(await sentId(sock))
     await reply
-    const content = sock.sent[0]?.content as { image: Buffer; caption: string }
-    expect(Buffer.compare(content.image, Buffer.from(bytes))).toBe(0)
+    const content = sock.sent[0]?.content as {
+      image: { stream: AsyncIterable<Uint8Array> }
+      caption: string
+      mimetype: string
+    }
+    const streamed: Buffer[] = []
+    for await (const chunk of content.image.stream) streamed.push(Buffer.from(chunk))
+    expect(Buffer.compare(Buffer.concat(streamed), Buffer.from(bytes))).toBe(0)
+    expect(content.mimetype).toBe('image/jpeg')
     expect(content.caption).toBe('sunset')
     // Text-only options are not attached to media.
     expect(sock.sent[0]?.options?.backgroundColor).toBeUndefined()

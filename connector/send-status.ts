@@ -1,6 +1,6 @@
 import { generateMessageIDV2 } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
-import type { Bus } from '../shared/bus/types.js'
+import type { EventPublisher } from '../shared/bus/types.js'
 import type { CommandInput, CommandReply } from '../shared/commands.js'
 import type { Repositories, StatusRecord } from '../shared/db/types.js'
 import { AppError, Messages } from '../shared/errors.js'
@@ -20,7 +20,7 @@ export interface SendStatusContext {
   /** The ack tracker of the connection `sock` belongs to. */
   acks: StatusAckTracker
   repos: Repositories
-  bus: Bus
+  events: EventPublisher
   media: MediaStore
   /** Holds an upload while no status row refers to it yet, so the orphan sweep cannot take it. */
   mediaInUse?: MediaInUse
@@ -307,8 +307,8 @@ const markFailed = async ({ ctx, row }: PendingSend, error: AppError): Promise<A
 }
 
 const announceSent = async (ctx: SendStatusContext, status: StatusRecord, waMessageId: string) => {
-  const { sessionId, bus } = ctx
-  await bus.publish({
+  const { sessionId, events } = ctx
+  await events.publish({
     event: 'status-sent',
     payload: {
       sessionId,
@@ -323,7 +323,7 @@ const announceSent = async (ctx: SendStatusContext, status: StatusRecord, waMess
       targetNumbers: status.targetNumbers,
     },
   })
-  await bus.publish({
+  await events.publish({
     event: 'statuses-updated',
     payload: { sessionId, message: 'Statuses updated', action: 'sent' },
   })

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { toAppError } from '../shared/bus/in-process.js'
 import {
   type CommandEnvelope,
   type CommandInput,
@@ -6,6 +7,8 @@ import {
   type CommandReply,
   commands,
   isCommandName,
+  isDurable,
+  type ReplyEnvelope,
 } from '../shared/commands.js'
 import type { Repositories } from '../shared/db/types.js'
 import { AppError, Messages } from '../shared/errors.js'
@@ -19,6 +22,8 @@ export interface SessionManagerDeps {
   createRuntime: (sessionId: string) => SessionRuntime
   /** How many recent command ids are remembered for idempotency. */
   recentCommands?: number
+  /** Stored on each session this manager adopts (split mode), so the API can name the owner. */
+  connectorId?: string | null
 }
 
 /** Sessions in these states were stopped on purpose or unlinked: a restart must not revive them. */
@@ -27,7 +32,12 @@ const NOT_RESTORED = new Set(['closed', 'logged_out'])
 /**
  * The connector's sessions and its command entry point. Commands are validated against the catalog
  * and handled idempotently: a redelivered command id gets the result of the first delivery (the
- * same promise while it is still running), so a retry never sends a status twice.
+ * same promise while it is still running). Durable commands (a status send) also record their
+ * first outcome in the database, so a connector that takes a session over from one that died
+ * answers a redelivery from there instead of posting the status a second time.
+ *
+ * It is also what the cluster membership drives in split mode (`SessionHost`): sessions are
+ * adopted when their lease is won and dropped when it is lost.
  */
 export class SessionManager {
   private readonly runtimes = new Map<string, SessionRuntime>()
@@ -88,6 +98,39 @@ export class SessionManager {
     )
   }
 
+  // ── split mode: what the cluster membership asks (connector/cluster/cluster-member.ts) ───────
+
+  /** Sessions that should hold a socket somewhere (stored, not stopped or unlinked), with their last owner. */
+  async wantedSessions(): Promise<{ sessionId: string; connectorId: string | null }[]> {
+    return (await this.deps.repos.sessions.list())
+      .filter((session) => !NOT_RESTORED.has(session.state))
+      .map((session) => ({ sessionId: session.id, connectorId: session.connectorId }))
+  }
+
+  /** The lease is ours: the session is taken up here, its socket started when it is meant to run. */
+  async adopt(sessionId: string): Promise<void> {
+    const session = await this.deps.repos.sessions.get(sessionId)
+    if (!session) return
+    const runtime = this.getOrCreate(sessionId)
+    if (this.deps.connectorId) {
+      await this.deps.repos.sessions.update(sessionId, { connectorId: this.deps.connectorId })
+    }
+    if (!NOT_RESTORED.has(session.state)) await runtime.start()
+  }
+
+  /** The lease is gone: the socket closes at once, without logging out and without a state change. */
+  async drop(sessionId: string): Promise<void> {
+    const runtime = this.runtimes.get(sessionId)
+    if (!runtime) return
+    this.runtimes.delete(sessionId)
+    await runtime.stop({ persist: false })
+  }
+
+  /** Whether a socket, linking or a pending reconnect still needs this connector. */
+  needsOwner(sessionId: string): boolean {
+    return this.runtimes.get(sessionId)?.isActive ?? false
+  }
+
   private async run(command: CommandEnvelope): Promise<unknown> {
     if (!isCommandName(command.name)) throw new AppError('bad_request', `Unknown command ${command.name}`)
     if (command.deadline && command.deadline < this.deps.now()) {
@@ -96,7 +139,30 @@ export class SessionManager {
     }
     const parsed = commands[command.name].input.safeParse(command.input)
     if (!parsed.success) throw new AppError('bad_request', parsed.error.issues[0]?.message ?? 'Invalid input')
-    return this.dispatch(command.name, parsed.data as CommandInput<CommandName>)
+    const input = parsed.data as CommandInput<CommandName>
+    if (!isDurable(command.name)) return this.dispatch(command.name, input)
+
+    const { commandLog } = this.deps.repos
+    const earlier = await commandLog.begin({
+      id: command.id,
+      sessionId: input.sessionId,
+      name: command.name,
+      createdAt: this.deps.now(),
+    })
+    if (earlier) return answerFrom(earlier.state === 'done' ? (earlier.reply as ReplyEnvelope) : null)
+    let reply: ReplyEnvelope
+    try {
+      reply = { ok: true, data: await this.dispatch(command.name, input) }
+    } catch (error) {
+      const appError = toAppError(error)
+      reply = { ok: false, error: { code: appError.code, message: appError.message } }
+    }
+    await commandLog
+      .finish(command.id, reply, this.deps.now())
+      .catch((error) =>
+        this.deps.logger.error({ err: error, command: command.name }, 'recording a command outcome failed'),
+      )
+    return answerFrom(reply)
   }
 
   private async dispatch<N extends CommandName>(name: N, input: CommandInput<N>): Promise<CommandReply<N>> {
@@ -156,4 +222,14 @@ export class SessionManager {
     if (!(await this.deps.repos.sessions.get(sessionId)))
       throw new AppError('not_found', Messages.sessionNotFound)
   }
+}
+
+/**
+ * A stored outcome as the caller sees it. No outcome means a connector took the command up and
+ * stopped before it finished: whether WhatsApp got it is unknown, so it is not tried again.
+ */
+const answerFrom = (reply: ReplyEnvelope | null): unknown => {
+  if (!reply) throw new AppError('unavailable', Messages.commandInterrupted)
+  if (reply.ok) return reply.data
+  throw toAppError(reply.error)
 }

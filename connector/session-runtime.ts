@@ -1,12 +1,13 @@
 import type { BaileysEventMap, CacheStore } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
-import type { Bus } from '../shared/bus/types.js'
+import type { EventPublisher } from '../shared/bus/types.js'
 import type { CommandReply } from '../shared/commands.js'
 import type { Config } from '../shared/config.js'
-import type { DbAuthState, Repositories, SessionRecord } from '../shared/db/index.js'
+import type { Repositories, SessionRecord } from '../shared/db/index.js'
 import { AppError, Messages } from '../shared/errors.js'
 import type { SessionState } from '../shared/schemas.js'
 import type { MediaStore } from '../shared/storage/types.js'
+import type { DbAuthState } from './auth/auth-state.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { jidUser } from './jid.js'
 import { baileysLidLookup } from './lid-resolution.js'
@@ -36,7 +37,7 @@ export interface SessionRuntimeDeps {
   sessionId: string
   config: Config
   repos: Repositories
-  bus: Bus
+  events: EventPublisher
   media: MediaStore
   logger: Logger
   socketFactory: SocketFactory
@@ -97,7 +98,7 @@ export class SessionRuntime {
     this.status = new SessionStatus({
       sessionId: deps.sessionId,
       repos: deps.repos,
-      bus: deps.bus,
+      events: deps.events,
       log: this.log,
     })
   }
@@ -215,7 +216,7 @@ export class SessionRuntime {
         sock: connection.sock,
         acks: connection.acks,
         repos: this.deps.repos,
-        bus: this.deps.bus,
+        events: this.deps.events,
         media: this.deps.media,
         ...(this.deps.mediaInUse ? { mediaInUse: this.deps.mediaInUse } : {}),
         fetchUrl: this.deps.fetchUrl,

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino'
-import type { Bus } from '../shared/bus/types.js'
+import type { EventPublisher } from '../shared/bus/types.js'
 import type { Repositories, SessionPatch, SessionRecord } from '../shared/db/types.js'
 import type { ServerEvents } from '../shared/events.js'
 import type { SessionState } from '../shared/schemas.js'
 
 /**
  * A session's link state as the rest of the product sees it: the sessions row (read by the API)
- * and the events clients get. Storage or bus failures are logged, never thrown: a hiccup there
+ * and the events clients get. Storage or event failures are logged, never thrown: a hiccup there
  * must not break the WhatsApp connection itself.
  */
 export class SessionStatus {
@@ -14,7 +14,9 @@ export class SessionStatus {
   /** The last known row; patches are applied to it even when the write failed. */
   record: SessionRecord | null = null
 
-  constructor(private readonly deps: { sessionId: string; repos: Repositories; bus: Bus; log: Logger }) {}
+  constructor(
+    private readonly deps: { sessionId: string; repos: Repositories; events: EventPublisher; log: Logger },
+  ) {}
 
   async set(state: SessionState, patch: SessionPatch = {}): Promise<void> {
     this.state = state
@@ -42,7 +44,7 @@ export class SessionStatus {
   async publish<E extends keyof ServerEvents>(event: E, payload: ServerEvents[E]): Promise<void> {
     try {
       // The map ties each event to its payload; the generic pair is one member of the union.
-      await this.deps.bus.publish({ event, payload } as never)
+      await this.deps.events.publish({ event, payload } as never)
     } catch (error) {
       this.deps.log.error({ err: error, event }, 'publishing an event failed')
     }

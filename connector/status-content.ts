@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import type { AnyMessageContent } from '@whiskeysockets/baileys'
 import { fileTypeFromBuffer } from 'file-type'
 import { AppError, Messages } from '../shared/errors.js'
@@ -51,9 +52,12 @@ export type UrlMediaFetcher = (
   url: URL,
 ) => Promise<{ kind: MediaKind | null; bytes: Buffer | null; mimetype: string | null }>
 
+/** Enough leading bytes for `file-type` to tell every format it knows. */
+const SNIFF_BYTES = 4100
+
 /**
- * Turns a send-status request into Baileys content. Media is handed to Baileys as bytes (it
- * encrypts in memory anyway): uploads are read from the store, URL media is downloaded by the
+ * Turns a send-status request into Baileys content. Uploads are streamed from the store (local
+ * folder or S3) into Baileys' encryption; URL media is downloaded by the
  * guarded fetcher — never by Baileys, which would follow redirects to internal hosts. A URL that
  * is neither image nor video is posted as text, with the caption if there is one.
  */
@@ -69,13 +73,15 @@ export const prepareStatusContent = async (
     case 'video': {
       const name = input.content
       if (!SAFE_MEDIA_NAME.test(name)) throw new AppError('not_found', Messages.fileNotFound)
-      const bytes = await deps.media.read(name)
-      if (!bytes) throw new AppError('not_found', Messages.fileNotFound)
-      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       // Unless told, Baileys labels every image JPEG and every video MP4: say what the file is.
-      const mimetype = (await fileTypeFromBuffer(buffer))?.mime
+      const head = await deps.media.readHead(name, SNIFF_BYTES)
+      const stream = head ? await deps.media.openStream(name) : null
+      if (!head || !stream) throw new AppError('not_found', Messages.fileNotFound)
+      const mimetype = (await fileTypeFromBuffer(head))?.mime
+      // A stream, not the bytes: a large video is read from the store as Baileys encrypts it.
+      const media = { stream: Readable.from(stream) }
       const message: AnyMessageContent =
-        input.type === 'image' ? { image: buffer, caption, mimetype } : { video: buffer, caption, mimetype }
+        input.type === 'image' ? { image: media, caption, mimetype } : { video: media, caption, mimetype }
       return { message, mediaFilename: name, isText: false }
     }
     case 'url': {

@@ -6,7 +6,7 @@ import { type Config, loadConfig } from '../shared/config.js'
 import { createRepositories, type Repositories, type SessionRecord } from '../shared/db/index.js'
 import { openTestDatabase, type TestDatabase } from '../shared/db/test-support.js'
 import type { EventMessage, EventName, ServerEvents } from '../shared/events.js'
-import { LocalMediaStore } from '../shared/storage/local.js'
+import { LocalMediaStore } from '../shared/node/local-media-store.js'
 import {
   createFakeSocketFactory,
   type FakeSocketFactory,
@@ -91,7 +91,8 @@ export const createHarness = async (options: HarnessOptions = {}): Promise<Harne
     config,
     db: db.client,
     repos,
-    bus,
+    events: bus,
+    commands: bus,
     media,
     logger: pino({ level: 'silent' }),
     socketFactory: wa.factory,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Bus } from '../shared/bus/types.js'
+import type { EventPublisher } from '../shared/bus/types.js'
 import type { ViewerRecord, ViewersRepo } from '../shared/db/types.js'
 import { toViewer, ViewerListCache } from './viewer-list-cache.js'
 
@@ -36,7 +36,7 @@ export class ViewerAnnouncer {
   private running: Promise<void> | null = null
   private readonly lists = new ViewerListCache()
 
-  constructor(private readonly deps: { viewers: ViewersRepo; bus: Bus; logger: Logger }) {}
+  constructor(private readonly deps: { viewers: ViewersRepo; events: EventPublisher; logger: Logger }) {}
 
   add(records: ViewerRecord[]): void {
     for (const record of records) {
@@ -87,7 +87,7 @@ export class ViewerAnnouncer {
       const newViewers = added.map(toViewer)
       const viewers =
         this.lists.extend(key, newViewers) ?? this.lists.fill(key, await this.readList(sessionId, statusId))
-      await this.deps.bus.publish({
+      await this.deps.events.publish({
         event: 'status-viewers-update',
         payload: { sessionId, statusId, viewers, newViewers },
       })

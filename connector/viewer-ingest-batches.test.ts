@@ -31,7 +31,7 @@ describe('ViewerIngest batches', () => {
   afterEach(() => db.cleanup())
 
   const ingestWith = (options: ConstructorParameters<typeof ViewerIngest>[1] = {}) =>
-    new ViewerIngest({ repos, bus, logger: pino({ level: 'silent' }) }, options)
+    new ViewerIngest({ repos, events: bus, logger: pino({ level: 'silent' }) }, options)
   const view = (viewerJid: string, viewedAt: number): RawView => ({ waMessageId: WA_ID, viewerJid, viewedAt })
   const stored = async () =>
     (await repos.viewers.list(SESSION, statusId)).map((v) => ({

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Bus } from '../shared/bus/types.js'
+import type { EventPublisher } from '../shared/bus/types.js'
 import type { Repositories, ViewerRecord } from '../shared/db/types.js'
 import { isLidJid, jidUser, phoneJid } from './jid.js'
 import { type LidLookup, LidResolver } from './lid-resolution.js'
@@ -66,12 +66,16 @@ export class ViewerIngest {
   private readonly options: ViewerIngestOptions
 
   constructor(
-    private readonly deps: { repos: Repositories; bus: Bus; logger: Logger },
+    private readonly deps: { repos: Repositories; events: EventPublisher; logger: Logger },
     options: Partial<ViewerIngestOptions> = {},
   ) {
     this.options = { ...DEFAULT_INGEST_OPTIONS, ...options }
     this.lids = new LidResolver(deps.repos.lidMap)
-    this.announcer = new ViewerAnnouncer({ viewers: deps.repos.viewers, bus: deps.bus, logger: deps.logger })
+    this.announcer = new ViewerAnnouncer({
+      viewers: deps.repos.viewers,
+      events: deps.events,
+      logger: deps.logger,
+    })
   }
 
   get pending(): number {

@@ -25,6 +25,8 @@ export const commands = {
     input: SessionOnly,
     reply: z.object({ pairingCode: z.string(), phoneNumber: z.string() }),
     timeoutMs: 30_000,
+    // A second request while one runs is refused (409) by the session itself, as the docs say.
+    concurrent: true,
   },
   'status.send': {
     input: z.object({
@@ -46,8 +48,25 @@ export const commands = {
     // Fetching URL media (≤ 30 s), the LID lookup (≤ 10 s), preparing the stanza
     // (STATUS_PREPARE_TIMEOUT_MS, 60 s) and waiting for the ack (STATUS_ACK_TIMEOUT_MS, 30 s).
     timeoutMs: 150_000,
+    // Posting twice is what users would notice most: the first outcome is stored where a
+    // connector taking the session over finds it, and a redelivery answers from there.
+    durable: true,
+    // A send waits for WhatsApp's ack (seconds); the next send of the session need not wait for it.
+    concurrent: true,
   },
 } as const
+
+/** Whether a command's first outcome is kept in the database (see `durable` above). */
+export const isDurable = (name: CommandName): boolean => 'durable' in commands[name]
+
+/**
+ * Whether a command may run beside other concurrent commands of its session. The others (start,
+ * restart, stop, delete) change the session's socket and run alone: everything queued before them
+ * finishes first, and nothing queued after them starts until they are done. Commands always start
+ * in the order they were queued.
+ */
+export const isConcurrent = (name: string): boolean =>
+  Object.hasOwn(commands, name) && 'concurrent' in commands[name as CommandName]
 
 export type Commands = typeof commands
 export type CommandName = keyof Commands

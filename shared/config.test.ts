@@ -21,6 +21,15 @@ const key = randomBytes(32)
  * first test, so each new setting gets its default, a valid and an invalid value checked.
  */
 const CASES: Record<string, Case> = {
+  ROLE: {
+    default: 'embedded',
+    valid: [
+      ['embedded', 'embedded'],
+      ['api', 'api'],
+      ['connector', 'connector'],
+    ],
+    invalid: ['worker', 'API'],
+  },
   PORT: {
     default: 3000,
     valid: [
@@ -112,11 +121,66 @@ const CASES: Record<string, Case> = {
   AUTH_ENCRYPTION_KEY: {
     default: undefined,
     valid: [
-      [key.toString('hex'), key],
-      [key.toString('base64'), key],
+      [key.toString('hex'), new Uint8Array(key)],
+      [key.toString('base64'), new Uint8Array(key)],
     ],
     invalid: ['abc', randomBytes(16).toString('hex')],
   },
+  REDIS_URL: {
+    default: undefined,
+    valid: [
+      ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+      ['rediss://user:pw@redis.example.com:6380/0', 'rediss://user:pw@redis.example.com:6380/0'],
+    ],
+    invalid: ['http://127.0.0.1:6379', 'localhost:6379'],
+  },
+  UPSTASH_REDIS_REST_URL: {
+    default: undefined,
+    valid: [['https://eu1-x.upstash.io', 'https://eu1-x.upstash.io']],
+    invalid: ['not a url'],
+  },
+  UPSTASH_REDIS_REST_TOKEN: {
+    default: undefined,
+    valid: [['AX1234', 'AX1234']],
+    invalid: { none: 'any token' },
+  },
+  S3_ENDPOINT: {
+    default: undefined,
+    valid: [['http://127.0.0.1:9000', 'http://127.0.0.1:9000']],
+    invalid: ['not a url'],
+  },
+  S3_PUBLIC_ENDPOINT: {
+    default: undefined,
+    valid: [['https://media.example.com', 'https://media.example.com']],
+    invalid: ['media'],
+  },
+  S3_REGION: {
+    default: 'us-east-1',
+    valid: [['eu-west-1', 'eu-west-1']],
+    invalid: { none: 'any region name' },
+  },
+  S3_BUCKET: { default: undefined, valid: [['media', 'media']], invalid: ['A', 'Bad_Bucket'] },
+  S3_ACCESS_KEY_ID: { default: undefined, valid: [['AKIA123', 'AKIA123']], invalid: { none: 'any key id' } },
+  S3_SECRET_ACCESS_KEY: {
+    default: undefined,
+    valid: [['s3cr3t', 's3cr3t']],
+    invalid: { none: 'any secret' },
+  },
+  S3_FORCE_PATH_STYLE: {
+    default: false,
+    valid: [
+      ['true', true],
+      ['0', false],
+    ],
+    invalid: ['yes'],
+  },
+  CONNECTOR_ID: {
+    default: undefined,
+    valid: [['connector-1', 'connector-1']],
+    invalid: ['has space', 'a/b'],
+  },
+  CONNECTOR_MAX_SESSIONS: { default: 1000, valid: [['50', 50]], invalid: ['0', 'lots'] },
+  SESSION_LEASE_MS: { default: 15_000, valid: [['3000', 3000]], invalid: ['999', 'long'] },
   LOG_LEVEL: { default: 'info', valid: [['debug', 'debug']], invalid: ['verbose'] },
 }
 
@@ -143,8 +207,10 @@ describe('ConfigSchema', () => {
   })
 
   describe.each(Object.entries(CASES))('%s', (name, c) => {
+    // The variable's own rule, alone: rules that span variables (what a ROLE needs) are below.
     it.each(c.valid)('accepts %j', (raw, parsed) => {
-      expect(loadConfig({ [name]: raw })[name as keyof ReturnType<typeof loadConfig>]).toEqual(parsed)
+      const own = ConfigSchema.pick({ [name]: true } as Record<keyof typeof ConfigSchema.shape, true>)
+      expect((own.parse({ [name]: raw }) as Record<string, unknown>)[name]).toEqual(parsed)
     })
 
     if (Array.isArray(c.invalid)) {
@@ -156,7 +222,8 @@ describe('ConfigSchema', () => {
       })
     } else {
       it(`takes any value (${c.invalid.none})`, () => {
-        expect(issuesOf({ [name]: 'anything at all' })).toEqual([])
+        const own = ConfigSchema.pick({ [name]: true } as Record<keyof typeof ConfigSchema.shape, true>)
+        expect(own.safeParse({ [name]: 'anything at all' }).success).toBe(true)
       })
     }
   })
@@ -176,5 +243,59 @@ describe('ConfigSchema', () => {
 
   it('ignores variables it does not know', () => {
     expect(() => loadConfig({ SOMETHING_ELSE: 'x', PATH: '/usr/bin' })).not.toThrow()
+  })
+})
+
+describe('rules across variables', () => {
+  const split = {
+    API_KEY: 'a-shared-key-0123456789',
+    LIBSQL_URL: 'libsql://db.example.com',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    S3_BUCKET: 'media',
+    S3_ACCESS_KEY_ID: 'id',
+    S3_SECRET_ACCESS_KEY: 'secret',
+  }
+  const without = (names: string[]) =>
+    Object.fromEntries(Object.entries(split).filter(([name]) => !names.includes(name)))
+  const variables = (env: Record<string, string>) =>
+    issuesOf(env)
+      .map((i) => i.variable)
+      .sort()
+
+  it('runs embedded with nothing set', () => {
+    expect(variables({})).toEqual([])
+  })
+
+  it('accepts a complete split configuration for each role', () => {
+    expect(variables({ ...split, ROLE: 'api' })).toEqual([])
+    expect(variables({ ...split, ROLE: 'connector' })).toEqual([])
+  })
+
+  it('names what each split role is missing', () => {
+    expect(variables({ ROLE: 'connector' })).toEqual(['API_KEY', 'LIBSQL_URL', 'REDIS_URL', 'S3_BUCKET'])
+    expect(variables({ ROLE: 'api' })).toEqual(['API_KEY', 'LIBSQL_URL', 'REDIS_URL', 'S3_BUCKET'])
+    expect(variables({ ...without(['S3_ACCESS_KEY_ID']), ROLE: 'api' })).toEqual(['S3_ACCESS_KEY_ID'])
+  })
+
+  it('lets the API use Upstash instead of TCP Redis, but a connector needs TCP', () => {
+    const upstash = { UPSTASH_REDIS_REST_URL: 'https://x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't' }
+    expect(variables({ ...without(['REDIS_URL']), ...upstash, ROLE: 'api' })).toEqual([])
+    expect(variables({ ...without(['REDIS_URL']), ...upstash, ROLE: 'connector' })).toEqual(['REDIS_URL'])
+  })
+
+  it('wants the Upstash URL and token together', () => {
+    expect(variables({ UPSTASH_REDIS_REST_URL: 'https://x.upstash.io' })).toEqual([
+      'UPSTASH_REDIS_REST_TOKEN',
+    ])
+    expect(variables({ UPSTASH_REDIS_REST_TOKEN: 't' })).toEqual(['UPSTASH_REDIS_REST_URL'])
+  })
+
+  it('wants a whole S3 configuration when any of it is set, in embedded mode too', () => {
+    expect(variables({ S3_BUCKET: 'media' })).toEqual(['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'])
+    expect(variables({ S3_ENDPOINT: 'http://127.0.0.1:9000' })).toEqual([
+      'S3_ACCESS_KEY_ID',
+      'S3_BUCKET',
+      'S3_SECRET_ACCESS_KEY',
+    ])
   })
 })

@@ -7,12 +7,37 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v?.trim() ? v.trim() : undefined))
+const flag = (def: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def)
+    .transform((v) => v === 'true' || v === '1')
+
+/** Hex or base64 to bytes without Buffer, so the config also loads in a Workers isolate. */
+const decodeKey = (value: string): Uint8Array | null => {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) {
+    return Uint8Array.from(value.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16))
+  }
+  try {
+    return Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0))
+  } catch {
+    return null
+  }
+}
+
+export const ROLES = ['embedded', 'api', 'connector'] as const
+export type Role = (typeof ROLES)[number]
 
 /**
  * Every setting the product reads, from environment variables. Parsed once at start; a bad value
  * stops the process with a message naming the variable. Handlers never read the environment.
  */
 export const ConfigSchema = z.object({
+  /**
+   * Which part of the product this process runs: everything in one process (`embedded`), the
+   * stateless HTTP API alone (`api`), or one connector holding WhatsApp sockets (`connector`).
+   */
+  ROLE: z.enum(ROLES, { error: `must be one of: ${ROLES.join(', ')}` }).default('embedded'),
   PORT: int(3000).pipe(z.number().max(65535)),
   HOST: z.string().default('0.0.0.0'),
   API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -49,11 +74,8 @@ export const ConfigSchema = z.object({
   /** Base URL clients reach this server at, used in signed upload links (default http://localhost:PORT). */
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
   /** Trust X-Forwarded-For for the client IP (only behind a proxy you control). */
-  TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1'),
-  /** Slow-client limits of the Node HTTP server (see api/node/http-guards.ts). */
+  TRUST_PROXY: flag('false'),
+  /** Slow-client limits of the Node HTTP server (see shared/node/http-guards.ts). */
   HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100),
   /** Longest time to receive a whole request, body included; 0 = no limit (the stall rule still holds). */
   HTTP_REQUEST_TIMEOUT_MS: int(60 * 60 * 1000, 0),
@@ -87,15 +109,58 @@ export const ConfigSchema = z.object({
     z
       .string()
       .transform((v, ctx) => {
-        const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')
-        if (buf.length !== 32) {
+        const bytes = decodeKey(v)
+        if (bytes?.length !== 32) {
           ctx.addIssue({ code: 'custom', message: 'must be 32 bytes as hex or base64' })
           return z.NEVER
         }
-        return buf
+        return bytes
       })
       .optional(),
   ),
+  // ── split deployment ──────────────────────────────────────────────────────────────────────
+  /** Redis over TCP: the command bus and the Socket.IO cluster. Connectors need it; the Node API may use it. */
+  REDIS_URL: optionalString.pipe(
+    z
+      .url()
+      .refine((url) => /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  /** Redis over the Upstash REST API (the API on Workers, or on Node without a TCP route to Redis). */
+  UPSTASH_REDIS_REST_URL: optionalString.pipe(z.url().optional()),
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+  /** S3-compatible media storage; unset means the local media folder (embedded mode only). */
+  S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+  /** The endpoint put in presigned upload links, when clients reach the store by another address. */
+  S3_PUBLIC_ENDPOINT: optionalString.pipe(z.url().optional()),
+  S3_REGION: optionalString.transform((v) => v ?? 'us-east-1'),
+  S3_BUCKET: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a valid bucket name (3-63 lowercase letters, digits, . or -)',
+      )
+      .optional(),
+  ),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  /** Path-style requests (`endpoint/bucket/key`), which MinIO and most self-hosted stores need. */
+  S3_FORCE_PATH_STYLE: flag('false'),
+  /** This connector's name in the cluster (default: host name and process id). */
+  CONNECTOR_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'may contain only letters, digits, _ . : and - (max 64)')
+      .optional(),
+  ),
+  /** Most sessions one connector holds; placement sends the rest to other connectors. */
+  CONNECTOR_MAX_SESSIONS: int(1_000, 1),
+  /**
+   * How long a connector's hold on a session lasts without renewal: a dead connector's sessions
+   * move to another one after at most this long.
+   */
+  SESSION_LEASE_MS: int(15_000, 1_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 })
 
@@ -108,13 +173,60 @@ export class ConfigError extends Error {
   }
 }
 
+/** Rules that span variables: what each role needs, and settings that only make sense together. */
+const crossChecks = (config: Config): { variable: string; message: string }[] => {
+  const issues: { variable: string; message: string }[] = []
+  const require = (variable: keyof Config, why: string) => {
+    if (config[variable] === undefined) issues.push({ variable, message: `is required ${why}` })
+  }
+  const split = config.ROLE !== 'embedded'
+  if (split) {
+    const why = `when ROLE is ${config.ROLE}`
+    require('API_KEY', `${why} (the same key on every process)`)
+    require('LIBSQL_URL', `${why} (every process shares one database)`)
+    require('S3_BUCKET', `${why} (every process shares one media store)`)
+    if (config.ROLE === 'connector') require('REDIS_URL', why)
+    if (config.ROLE === 'api' && !config.REDIS_URL && !config.UPSTASH_REDIS_REST_URL) {
+      issues.push({ variable: 'REDIS_URL', message: `or UPSTASH_REDIS_REST_URL is required ${why}` })
+    }
+  }
+  if (config.UPSTASH_REDIS_REST_URL && !config.UPSTASH_REDIS_REST_TOKEN) {
+    require('UPSTASH_REDIS_REST_TOKEN', 'when UPSTASH_REDIS_REST_URL is set')
+  }
+  if (config.UPSTASH_REDIS_REST_TOKEN && !config.UPSTASH_REDIS_REST_URL) {
+    require('UPSTASH_REDIS_REST_URL', 'when UPSTASH_REDIS_REST_TOKEN is set')
+  }
+  const usesS3 = [
+    config.S3_BUCKET,
+    config.S3_ACCESS_KEY_ID,
+    config.S3_SECRET_ACCESS_KEY,
+    config.S3_ENDPOINT,
+  ].some((v) => v !== undefined)
+  if (usesS3) {
+    if (!split) require('S3_BUCKET', 'when any S3_* variable is set')
+    require('S3_ACCESS_KEY_ID', 'when S3 storage is used')
+    require('S3_SECRET_ACCESS_KEY', 'when S3 storage is used')
+  }
+  return issues
+}
+
 export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const result = ConfigSchema.safeParse(env)
-  if (result.success) return result.data
-  throw new ConfigError(
-    result.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
-  )
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '?'),
+        message: issue.message,
+      })),
+    )
+  }
+  const issues = crossChecks(result.data)
+  if (issues.length) throw new ConfigError(issues)
+  return result.data
 }
+
+/** Whether media lives in S3-compatible storage (else the local media folder). */
+export const usesS3 = (config: Config): boolean => config.S3_BUCKET !== undefined
 
 export const maxUploadBytes = (config: Pick<Config, 'MAX_UPLOAD_MB'>) =>
   Math.floor(config.MAX_UPLOAD_MB * 1024 * 1024)

@@ -56,6 +56,8 @@ export const Messages = {
   rateLimited: 'Too many requests, please try again later',
   connectorTimeout: 'The connector did not answer in time',
   connectorUnavailable: 'No connector is available for this session',
+  commandInterrupted:
+    'The connector handling this command stopped before it finished; it is not run again because its outcome is unknown',
   busUnavailable: 'The command bus (Redis) is unavailable, please try again shortly',
   internal: 'Internal server error',
 } as const

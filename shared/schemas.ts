@@ -83,6 +83,8 @@ export const SessionViewSchema = z.object({
   pairingCode: z.string().nullable(),
   qrCode: z.string().nullable(),
   lastError: z.string().nullable(),
+  /** The connector holding the session in split mode (its CONNECTOR_ID); null in embedded mode. */
+  connectorId: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 })

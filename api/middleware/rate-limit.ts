@@ -4,7 +4,7 @@ import { rateLimitKeyForAddress } from '../../shared/net/ip-ranges.js'
 import type { RateLimiter } from '../../shared/security/rate-limit.js'
 import { errorBody } from '../errors.js'
 import type { AppEnv } from '../types.js'
-import { clientAddress } from './client-address.js'
+import { clientAddress, type PeerAddressReader } from './client-address.js'
 
 export {
   FixedWindowRateLimiter,
@@ -34,11 +34,11 @@ const isSignedUpload = (method: string, path: string) => method === 'PUT' && pat
  */
 export const rateLimit = (
   limiter: RateLimiter,
-  options: { trustProxy: boolean; clock: () => number },
+  options: { trustProxy: boolean; clock: () => number; peerAddress: PeerAddressReader },
 ): MiddlewareHandler<AppEnv> => {
   return async (c, next) => {
     if (isHealthCheck(c.req.method, c.req.path)) return next()
-    const address = clientAddress(c, options.trustProxy)
+    const address = clientAddress(c, options.trustProxy, options.peerAddress)
     const client = address ? rateLimitKeyForAddress(address) : 'unknown'
     const decision = await limiter.hit(
       c.get('authenticated') || isSignedUpload(c.req.method, c.req.path) ? 'keyed' : 'anonymous',

@@ -1,4 +1,4 @@
-import type { Bus } from '../../shared/bus/types.js'
+import type { CommandClient, EventPublisher } from '../../shared/bus/types.js'
 import type { Config } from '../../shared/config.js'
 import type { Repositories, SessionRecord } from '../../shared/db/types.js'
 import { AppError, Messages } from '../../shared/errors.js'
@@ -10,7 +10,8 @@ import type { AppLogger, HostResolver } from '../types.js'
 export interface ServiceContext {
   config: Config
   repos: Repositories
-  bus: Bus
+  commands: CommandClient
+  events: EventPublisher
   media: MediaStore
   clock: () => number
   logger: AppLogger
@@ -29,7 +30,7 @@ export const requireSession = async (ctx: ServiceContext, sessionId: string): Pr
  */
 export const publishSafely = async (ctx: ServiceContext, message: EventMessage): Promise<void> => {
   try {
-    await ctx.bus.publish(message)
+    await ctx.events.publish(message)
   } catch (error) {
     ctx.logger.warn(
       { event: message.event, sessionId: message.payload.sessionId, error: errorSummary(error) },

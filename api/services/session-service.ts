@@ -26,7 +26,7 @@ export class SessionService {
    * stored sessions up when it starts), never as a failed create.
    */
   async create(input: CreateSessionInput) {
-    const { repos, bus, logger } = this.ctx
+    const { repos, commands, logger } = this.ctx
     const session = await repos.sessions.create({
       id: input.sessionId,
       name: input.sessionName,
@@ -54,7 +54,7 @@ export class SessionService {
     })
     let started = true
     try {
-      await bus.send(session.id, 'session.start', { sessionId: session.id })
+      await commands.send(session.id, 'session.start', { sessionId: session.id })
     } catch (error) {
       started = false
       logger.warn({ sessionId: session.id, error: errorSummary(error) }, 'session start failed')
@@ -80,10 +80,10 @@ export class SessionService {
    * for, and a connector that later finds no row stops the session.
    */
   async delete(sessionId: string) {
-    const { repos, bus, logger } = this.ctx
+    const { repos, commands, logger } = this.ctx
     await requireSession(this.ctx, sessionId)
     try {
-      await bus.send(sessionId, 'session.delete', { sessionId })
+      await commands.send(sessionId, 'session.delete', { sessionId })
     } catch (error) {
       logger.warn({ sessionId, error: errorSummary(error) }, 'connector did not confirm session delete')
     }
@@ -100,7 +100,7 @@ export class SessionService {
 
   async restart(sessionId: string) {
     await requireSession(this.ctx, sessionId)
-    await this.ctx.bus.send(sessionId, 'session.restart', { sessionId })
+    await this.ctx.commands.send(sessionId, 'session.restart', { sessionId })
     return { sessionId, message: 'Session restarted successfully' }
   }
 
@@ -124,6 +124,7 @@ export class SessionService {
       phoneNumber: view.phoneNumber,
       ownNumber: view.ownNumber,
       lastError: view.lastError,
+      connectorId: view.connectorId,
     }
   }
 
@@ -142,7 +143,7 @@ export class SessionService {
     if (isConnected(session)) throw new AppError('conflict', Messages.alreadyConnected)
     if (session.authMethod !== 'pairing') throw new AppError('conflict', Messages.notPairingSession)
     if (!session.phoneNumber) throw new AppError('bad_request', Messages.phoneNotSet)
-    const reply = await this.ctx.bus.send(sessionId, 'session.requestPairingCode', { sessionId })
+    const reply = await this.ctx.commands.send(sessionId, 'session.requestPairingCode', { sessionId })
     return {
       sessionId,
       pairingCode: reply.pairingCode,

@@ -29,7 +29,7 @@ export class StatusService {
     if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
     if (!isConnected(session)) throw new AppError('conflict', Messages.notConnected)
     const isText = input.type === 'text'
-    const reply = await this.ctx.bus.send(sessionId, 'status.send', {
+    const reply = await this.ctx.commands.send(sessionId, 'status.send', {
       sessionId,
       type: input.type,
       content,

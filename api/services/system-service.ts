@@ -1,21 +1,47 @@
+import type { LiveConnector } from '../../shared/bus/connector-directory.js'
+import type { HealthProbe, HealthReport } from '../../shared/health.js'
 import type { ServiceContext } from './context.js'
 import { isConnected, iso } from './views.js'
+
+const ALL_UP: HealthReport = { db: 'up', redis: 'not_used', storage: 'up', connectors: 'up' }
 
 /** Health, aggregate statistics and storage usage. */
 export class SystemService {
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly info: { version: string; startedAt: number },
+    private readonly info: { version: string; startedAt: number; health?: HealthProbe },
   ) {}
 
-  /** Public: says nothing about sessions or configuration. */
-  health() {
+  /**
+   * Public: up/down per dependency, nothing about sessions or configuration. `unhealthy` (503)
+   * when the database is down, since then nothing can be answered; `degraded` when something
+   * else is (reads still work, commands may not).
+   */
+  async health() {
     const now = this.ctx.clock()
+    const components = this.info.health ? await this.info.health.check() : ALL_UP
+    const status =
+      components.db === 'down'
+        ? ('unhealthy' as const)
+        : Object.values(components).includes('down')
+          ? ('degraded' as const)
+          : ('healthy' as const)
     return {
-      status: 'healthy' as const,
+      status,
       timestamp: iso(now),
       uptime: Math.max(0, (now - this.info.startedAt) / 1000),
       version: this.info.version,
+      components,
+    }
+  }
+
+  /** For callers with the key: the live connectors and how many sessions each holds. */
+  async connectors(): Promise<LiveConnector[]> {
+    if (!this.info.health) return []
+    try {
+      return await this.info.health.connectors()
+    } catch {
+      return []
     }
   }
 

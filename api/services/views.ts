@@ -21,6 +21,7 @@ export const toSessionView = (session: SessionRecord): SessionView => {
     pairingCode: connected ? null : session.pairingCode,
     qrCode: connected ? null : session.qrCode,
     lastError: session.lastError,
+    connectorId: session.connectorId,
     createdAt: iso(session.createdAt),
     updatedAt: iso(session.updatedAt),
   }

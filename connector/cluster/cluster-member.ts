@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { RedisKeys } from '../../shared/bus/redis-keys.js'
 import type { CommandEnvelope } from '../../shared/commands.js'
 import type { EventMessage } from '../../shared/events.js'
-import { connectWithin, createRedisClient } from '../../shared/redis/node-redis.js'
+import { connectWithin, createRedisClient } from '../../shared/node/node-redis.js'
 import { CommandConsumer } from './command-consumer.js'
 import { LeaseKeeper } from './leases.js'
 import { errorMessage } from './redis-replies.js'
@@ -12,8 +12,8 @@ import { type ConnectorInfo, ConnectorRegistry } from './registry.js'
 
 /** What the cluster asks of the connector's sessions. */
 export interface SessionHost {
-  /** Sessions that should hold a socket somewhere: stored, and not stopped or unlinked. */
-  wantedSessions(): Promise<string[]>
+  /** Sessions that should hold a socket somewhere (stored, not stopped or unlinked), with their last owner. */
+  wantedSessions(): Promise<{ sessionId: string; connectorId: string | null }[]>
   /** The lease is ours now: take the session up (its socket starts when it is meant to run). */
   adopt(sessionId: string): Promise<void>
   /** The lease is gone or given back: close the socket at once, without logging out. */
@@ -203,13 +203,14 @@ export class ClusterMember {
 
   private async tick(): Promise<void> {
     const now = this.clock()
-    await this.checkEpoch(now)
+    const stored = await this.options.host.wantedSessions()
+    await this.checkEpoch(now, stored)
     await this.releaseIdle()
     if (now < this.recoveringUntil) return
 
     const nudged = [...this.nudged]
     this.nudged.clear()
-    const wanted = new Set([...(await this.options.host.wantedSessions()), ...nudged])
+    const wanted = new Set([...stored.map((s) => s.sessionId), ...nudged])
     const candidates = [...wanted].filter((sessionId) => !this.leases.holds(sessionId))
     if (!candidates.length) {
       this.freeSince.clear()
@@ -302,15 +303,23 @@ export class ClusterMember {
     }
   }
 
-  private async checkEpoch(now: number): Promise<void> {
+  /**
+   * Notices Redis coming back empty (its epoch key is gone or new). Connectors may still hold
+   * sockets whose leases went with it, so when the database names other owners of running
+   * sessions, nothing is placed for one renewal round: long enough for every holder to re-assert
+   * its leases. A brand-new deployment (no other owners) places at once.
+   */
+  private async checkEpoch(now: number, stored: { connectorId: string | null }[]): Promise<void> {
     const current = (await this.redis.sendCommand(['GET', RedisKeys.epoch])) as string | null
     if (current && current === this.epoch) return
     if (!current) {
       await this.redis.sendCommand(['SET', RedisKeys.epoch, randomBytes(8).toString('hex'), 'NX'])
     }
     const fresh = (await this.redis.sendCommand(['GET', RedisKeys.epoch])) as string | null
-    if (this.epoch !== null || !current) {
-      // Redis is new (or new to us): give every holder one renewal round to re-assert its leases.
+    const othersMayHold = stored.some(
+      (s) => s.connectorId !== null && s.connectorId !== this.options.connectorId,
+    )
+    if ((this.epoch !== null || !current) && othersMayHold) {
       this.recoveringUntil = now + this.leases.renewIntervalMs + 2 * this.heartbeatMs
       this.log.info({}, 'command bus state is new: waiting one lease round before placing sessions')
     }

@@ -5,7 +5,7 @@ import { CONNECTOR_GROUP, RedisKeys } from '../../shared/bus/redis-keys.js'
 import type { CommandEnvelope } from '../../shared/commands.js'
 import { AppError, Messages } from '../../shared/errors.js'
 import type { EventMessage } from '../../shared/events.js'
-import { createRedisClient, nodeRedisCommands } from '../../shared/redis/node-redis.js'
+import { createRedisClient, nodeRedisCommands } from '../../shared/node/node-redis.js'
 import type { RedisCommands } from '../../shared/redis/types.js'
 import { RedisServer } from '../../tests/support/redis-server.js'
 import { ClusterMember, type SessionHost } from './cluster-member.js'
@@ -24,8 +24,10 @@ class FakeHost implements SessionHost {
 
   constructor(private readonly wanted: () => string[]) {}
 
+  /** Every wanted session as last held by `previousOwner` (none: a fresh deployment). */
+  previousOwner: string | null = null
   async wantedSessions() {
-    return this.wanted()
+    return this.wanted().map((sessionId) => ({ sessionId, connectorId: this.previousOwner }))
   }
   async adopt(sessionId: string) {
     this.adopted.push(sessionId)

@@ -2,9 +2,15 @@ import type { RedisClientType } from '@redis/client'
 import type { Logger } from 'pino'
 import { toAppError } from '../../shared/bus/in-process.js'
 import { CONNECTOR_GROUP, EVENT_MAX_AGE_MS, REPLY_TTL_MS, RedisKeys } from '../../shared/bus/redis-keys.js'
-import type { CommandEnvelope, CommandName, ReplyEnvelope } from '../../shared/commands.js'
+import {
+  type CommandEnvelope,
+  type CommandName,
+  isConcurrent,
+  type ReplyEnvelope,
+} from '../../shared/commands.js'
 import type { EventMessage } from '../../shared/events.js'
 import { errorMessage, type StreamEntry, toEntries, toStreams } from './redis-replies.js'
+import { SessionLane } from './session-lane.js'
 
 export interface CommandConsumerDeps {
   /** For replies, acks and group management. */
@@ -19,6 +25,8 @@ export interface CommandConsumerDeps {
   clock?: () => number
   /** How long one XREADGROUP blocks before looking again (it is woken early on changes). */
   blockMs?: number
+  /** How long `stop` waits for running commands to finish before it lets them go. */
+  drainMs?: number
 }
 
 const COMMAND_PREFIX = RedisKeys.commands('')
@@ -26,14 +34,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).u
 
 /**
  * Reads the command streams of the sessions this connector holds, plus the API's event stream,
- * with one blocking XREADGROUP on a dedicated connection. Commands of one session run one at a
- * time, in stream order; each gets its reply (LPUSH on the command's reply key) and is acked in
- * the same MULTI. A session taken over from a dead connector first gets that connector's pending
+ * with one blocking XREADGROUP on a dedicated connection. Commands of one session start in stream
+ * order (see `SessionLane`: lifecycle commands alone, sends side by side); each gets its reply
+ * (LPUSH on the command's reply key) and is acked in the same MULTI. A session taken over from a dead connector first gets that connector's pending
  * commands (XAUTOCLAIM), so none is lost; handlers are idempotent on the command id.
  */
 export class CommandConsumer {
   private readonly sessions = new Set<string>()
-  private readonly queues = new Map<string, Promise<void>>()
+  private readonly lanes = new Map<string, SessionLane>()
   private running = false
   private loop: Promise<void> | null = null
   private readerId: string | null = null
@@ -64,7 +72,17 @@ export class CommandConsumer {
     this.running = false
     await this.wake()
     await this.loop
-    await Promise.allSettled([...this.queues.values()])
+    // Running commands get a moment to finish and answer; one that hangs (a send waiting on a
+    // dead WhatsApp connection) must not hold the shutdown up. Unanswered, it stays pending in
+    // the stream and the next owner answers it from the command log.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.idle(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.deps.drainMs ?? 5_000)
+      }),
+    ])
+    clearTimeout(timer)
   }
 
   /** Starts reading a session's commands: first the ones a previous owner left unacknowledged. */
@@ -85,12 +103,12 @@ export class CommandConsumer {
 
   /** Whether the session has commands queued or running here. */
   busy(sessionId: string): boolean {
-    return this.queues.has(sessionId)
+    return this.lanes.get(sessionId)?.busy ?? false
   }
 
   /** Resolves once every queued command of every session has run. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()])
+    await Promise.all([...this.lanes.values()].map((lane) => lane.idle()))
   }
 
   private async run(): Promise<void> {
@@ -175,12 +193,15 @@ export class CommandConsumer {
   }
 
   private dispatch(sessionId: string, entry: StreamEntry): void {
-    const previous = this.queues.get(sessionId) ?? Promise.resolve()
-    const next = previous.then(() => this.process(sessionId, entry))
-    this.queues.set(sessionId, next)
-    void next.finally(() => {
-      if (this.queues.get(sessionId) === next) this.queues.delete(sessionId)
-    })
+    let lane = this.lanes.get(sessionId)
+    if (!lane) {
+      const created = new SessionLane(() => {
+        if (this.lanes.get(sessionId) === created) this.lanes.delete(sessionId)
+      })
+      this.lanes.set(sessionId, created)
+      lane = created
+    }
+    lane.push(!isConcurrent(String(entry.fields.name)), () => this.process(sessionId, entry))
   }
 
   private async process(sessionId: string, entry: StreamEntry): Promise<void> {

@@ -7,16 +7,45 @@ export type CommandHandler = (command: CommandEnvelope) => Promise<unknown>
 export type Unsubscribe = () => void
 
 /**
- * The command bus between the API and the connectors, and the event fan-out to Socket.IO.
- * Embedded mode uses the in-process adapter; distributed mode a Redis one. Behaviour is the same:
- * `send` validates input and reply against the command catalog and throws `AppError('timeout')`
- * when no reply arrives in the command's timeout.
+ * The API's side of the command bus: asks the connector that owns a session to do something and
+ * waits for its reply. Adapters: in-process (embedded) and Redis (split). Behaviour is the same:
+ * input and reply are validated against the command catalog, `AppError('timeout')` when no reply
+ * arrives in the command's timeout, `AppError('unavailable')` when no connector can take it.
  */
-export interface Bus {
+export interface CommandClient {
   send<N extends CommandName>(sessionId: string, name: N, input: CommandInput<N>): Promise<CommandReply<N>>
-  /** Registers the connector's handler for commands of sessions it owns. */
+}
+
+/** The connector's side in one process: the handler for commands of the sessions it owns. */
+export interface CommandServer {
   serve(handler: CommandHandler): Unsubscribe
+}
+
+/** Where events go: to every Socket.IO client (and, in split mode, through Redis to the cluster). */
+export interface EventPublisher {
   publish(message: EventMessage): Promise<void>
+}
+
+/** Listeners inside a process (the Socket.IO gateway, caches that follow deletions). */
+export interface EventSubscriber {
   subscribe(listener: (message: EventMessage) => void): Unsubscribe
+}
+
+/** Everything at once, in one process: what embedded mode runs on. */
+export interface Bus extends CommandClient, CommandServer, EventPublisher, EventSubscriber {
   close(): Promise<void>
+}
+
+/** In-process event fan-out, for processes whose commands come from elsewhere (a connector). */
+export class EventHub implements EventPublisher, EventSubscriber {
+  private readonly listeners = new Set<(message: EventMessage) => void>()
+
+  async publish(message: EventMessage): Promise<void> {
+    for (const listener of this.listeners) listener(message)
+  }
+
+  subscribe(listener: (message: EventMessage) => void): Unsubscribe {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
 }

@@ -1,9 +1,8 @@
 /**
- * The data layer for Node processes. Workers builds import `./repositories/index.js` and
- * `./migrations.js` directly, since this entry also pulls in `node:*` and Baileys.
+ * The data layer over any libSQL client, Workers included (no `node:*` here). Node processes open
+ * the client with `shared/node/db-client.ts`; the Baileys auth state lives with the connector
+ * (connector/auth/), the only side that holds WhatsApp sockets.
  */
-export { createDbAuthState, type DbAuthState, type DbAuthStateOptions } from './auth-state.js'
-export { localFilePath, openDatabase } from './client.js'
 export { type Migration, migrate, migrations } from './migrations.js'
 export { createRepositories } from './repositories/index.js'
 export type * from './types.js'

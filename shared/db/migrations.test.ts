@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openDatabase } from './client.js'
+import { openDatabase } from '../node/db-client.js'
 import { type Migration, migrate, migrations } from './migrations.js'
 import { openTestDatabase, type TestDatabase } from './test-support.js'
 
@@ -19,6 +19,7 @@ describe('migrate', () => {
 
   it('creates every table and records each version once', async () => {
     expect(await tableNames(db)).toEqual([
+      'command_log',
       'lid_map',
       'schema_migrations',
       'sessions',

@@ -91,6 +91,28 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 2,
+    name: 'split deployment: session owners, upload verification, command log',
+    statements: [
+      // The connector holding the session's lease, as the API shows it (`connectorId`).
+      'ALTER TABLE sessions ADD COLUMN connector_id TEXT',
+      // 0 while an upload went straight to object storage and its bytes were not looked at yet.
+      'ALTER TABLE uploads ADD COLUMN verified INTEGER NOT NULL DEFAULT 1',
+      // The first outcome of each command that must never run twice (a status send), keyed by
+      // the command id: a redelivery after a connector died answers from here.
+      `CREATE TABLE command_log (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reply TEXT,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER
+      )`,
+      'CREATE INDEX command_log_by_age ON command_log (created_at)',
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

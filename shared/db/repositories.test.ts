@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createDbAuthState } from './auth-state.js'
+import { createDbAuthState } from '../../connector/auth/auth-state.js'
 import { createRepositories } from './repositories/index.js'
 import { newStatus, openTestDatabase, type TestDatabase } from './test-support.js'
 import type { Repositories } from './types.js'
@@ -20,6 +20,7 @@ describe('uploads, LID map and storage usage', () => {
       mime: 'image/jpeg',
       size: 1234,
       createdAt: 1000,
+      verified: true,
     }
     await repos.uploads.insert(upload)
     expect(await repos.uploads.get('f1.jpg')).toEqual(upload)

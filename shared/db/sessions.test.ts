@@ -18,7 +18,7 @@ const session = (id: string, createdAt?: number) =>
     qrCode: null,
     lastError: null,
     createdAt,
-  }) satisfies Omit<SessionRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number }
+  }) satisfies Omit<SessionRecord, 'createdAt' | 'updatedAt' | 'connectorId'> & { createdAt?: number }
 
 describe('sessions repository', () => {
   let db: TestDatabase

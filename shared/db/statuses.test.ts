@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openDatabase } from './client.js'
+import { openDatabase } from '../node/db-client.js'
 import { createRepositories } from './repositories/index.js'
 import { newStatus, openTestDatabase, type TestDatabase } from './test-support.js'
 import type { Repositories, ViewerRecord } from './types.js'

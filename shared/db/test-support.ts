@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Client } from '@libsql/client'
-import { openDatabase } from './client.js'
+import { openDatabase } from '../node/db-client.js'
 import { migrate } from './migrations.js'
 import type { NewStatus } from './types.js'
 

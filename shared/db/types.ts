@@ -15,6 +15,8 @@ export interface SessionRecord {
   /** QR as a PNG data URL while waiting for a scan. */
   qrCode: string | null
   lastError: string | null
+  /** The connector holding the session (split mode); null in embedded mode or before placement. */
+  connectorId: string | null
   createdAt: number
   updatedAt: number
 }
@@ -61,12 +63,42 @@ export interface UploadRecord {
   mime: string
   size: number
   createdAt: number
+  /**
+   * False while the file went straight to object storage through a presigned link and its bytes
+   * were not checked yet (type sniffed, size read); the first send that uses it checks them.
+   */
+  verified?: boolean
+}
+
+/** The first outcome of a command that must not run twice, kept where any connector finds it. */
+export interface CommandLogRecord {
+  id: string
+  sessionId: string
+  name: string
+  /** `running` until the outcome is known; a `running` record whose connector died stays so. */
+  state: 'running' | 'done'
+  /** The reply envelope (`{ ok, data }` or `{ ok: false, error }`) once done. */
+  reply: unknown
+  createdAt: number
+}
+
+export interface CommandLogRepo {
+  /** Records the start of a command; returns the earlier record instead when the id is known. */
+  begin(entry: {
+    id: string
+    sessionId: string
+    name: string
+    createdAt: number
+  }): Promise<CommandLogRecord | null>
+  finish(id: string, reply: unknown, finishedAt: number): Promise<void>
+  /** Forgets records older than `before`; returns how many. */
+  deleteOlderThan(before: number): Promise<number>
 }
 
 export interface SessionsRepo {
   /** Throws AppError('conflict', 'Session already exists') when the id is taken. */
   create(
-    record: Omit<SessionRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number },
+    record: Omit<SessionRecord, 'createdAt' | 'updatedAt' | 'connectorId'> & { createdAt?: number },
   ): Promise<SessionRecord>
   get(id: string): Promise<SessionRecord | null>
   list(): Promise<SessionRecord[]>
@@ -113,6 +145,8 @@ export interface UploadsRepo {
   insert(upload: UploadRecord): Promise<void>
   get(filename: string): Promise<UploadRecord | null>
   delete(filename: string): Promise<boolean>
+  /** Records what the stored bytes turned out to be, once they were checked. */
+  markVerified(filename: string, found: { mime: string; size: number }): Promise<void>
   /**
    * Uploads created at or before `createdBefore` that no status refers to, in filename order after
    * `after` (null: from the first), at most `limit`: one batch of the orphan sweep.
@@ -149,6 +183,7 @@ export interface Repositories {
   viewers: ViewersRepo
   uploads: UploadsRepo
   lidMap: LidMapRepo
+  commandLog: CommandLogRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

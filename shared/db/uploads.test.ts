@@ -9,6 +9,7 @@ const upload = (filename: string, createdAt: number): UploadRecord => ({
   mime: 'image/jpeg',
   size: 3,
   createdAt,
+  verified: true,
 })
 
 describe('uploads no status uses', () => {

@@ -13,6 +13,8 @@ import { type MediaStore, SAFE_MEDIA_NAME } from './types.js'
 
 export interface S3MediaStoreOptions {
   endpoint?: string | undefined
+  /** The endpoint clients reach the store at, put in presigned links (default: `endpoint`). */
+  publicEndpoint?: string | undefined
   region: string
   bucket: string
   accessKeyId: string
@@ -36,23 +38,33 @@ const isNotFound = (error: unknown) =>
  * declared content type and exact size, so the store itself refuses anything else.
  */
 export class S3MediaStore implements MediaStore {
+  /** Presigned PUTs go straight to the store; the bytes are checked on first use. */
+  readonly linkTarget = 'store' as const
   private readonly client: S3Client
+  /** Signs upload links with the address clients use, which may differ from the one servers use. */
+  private readonly signer: S3Client
   private readonly bucket: string
   private readonly prefix: string
 
   constructor(options: S3MediaStoreOptions) {
     this.bucket = options.bucket
     this.prefix = options.prefix ?? ''
-    this.client = new S3Client({
-      region: options.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle,
-      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-      // Without these the SDK frames streamed bodies as aws-chunked with trailing checksums, which
-      // S3-compatible servers store verbatim or refuse, and presigned PUTs carry a CRC of an empty body.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    })
+    const clientFor = (endpoint: string | undefined) =>
+      new S3Client({
+        region: options.region,
+        ...(endpoint ? { endpoint } : {}),
+        forcePathStyle: options.forcePathStyle,
+        credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+        // Without these the SDK frames streamed bodies as aws-chunked with trailing checksums, which
+        // S3-compatible servers store verbatim or refuse, and presigned PUTs carry a CRC of an empty body.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      })
+    this.client = clientFor(options.endpoint)
+    this.signer =
+      options.publicEndpoint && options.publicEndpoint !== options.endpoint
+        ? clientFor(options.publicEndpoint)
+        : this.client
   }
 
   async put(
@@ -185,7 +197,7 @@ export class S3MediaStore implements MediaStore {
       ContentType: options.contentType,
       ContentLength: Math.floor(options.maxBytes),
     })
-    const url = await getSignedUrl(this.client, command, {
+    const url = await getSignedUrl(this.signer, command, {
       expiresIn,
       // Signed, so the store refuses a PUT of another type or size than the one declared.
       signableHeaders: new Set(['content-type', 'content-length']),
@@ -210,6 +222,7 @@ export class S3MediaStore implements MediaStore {
 
   close(): void {
     this.client.destroy()
+    if (this.signer !== this.client) this.signer.destroy()
   }
 
   private keyOf(name: string): string {

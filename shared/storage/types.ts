@@ -1,5 +1,10 @@
-/** Where uploaded media lives: a local folder in embedded mode, S3-compatible storage later. */
+/** Where uploaded media lives: a local folder (embedded mode) or S3-compatible storage. */
 export interface MediaStore {
+  /**
+   * Who receives the PUT behind an upload link: the API itself (`api`, which checks the bytes as
+   * they arrive) or the store directly (`store`: the bytes are checked on first use instead).
+   */
+  readonly linkTarget: 'api' | 'store'
   /**
    * Streams `body` into storage under `name`. Counts bytes while streaming and throws
    * AppError('payload_too_large', 'File too large') past `maxBytes`, leaving nothing behind.
@@ -9,10 +14,18 @@ export interface MediaStore {
     body: AsyncIterable<Uint8Array>,
     options: { maxBytes: number; contentType: string },
   ): Promise<{ size: number }>
-  /** The whole object (Baileys encrypts media in memory anyway), or null when missing. */
+  /** The whole object, or null when missing. */
   read(name: string): Promise<Uint8Array | null>
+  /** The object as a stream, for senders that should not hold it whole; null when missing. */
+  openStream(name: string): Promise<AsyncIterable<Uint8Array> | null>
+  /** Its first `bytes` bytes (fewer when shorter), for telling the type; null when missing. */
+  readHead(name: string, bytes: number): Promise<Uint8Array | null>
   exists(name: string): Promise<boolean>
+  /** Stored size in bytes, or null when missing. */
+  size(name: string): Promise<number | null>
   delete(name: string): Promise<boolean>
+  /** Whether the store answers (health). */
+  ping(): Promise<boolean>
   /** A short-lived link that accepts one PUT of at most `maxBytes` with this content type. */
   createUploadUrl(
     name: string,

@@ -15,7 +15,7 @@ import pino from 'pino'
 import { Connector } from '../../connector/connector.js'
 import { InProcessBus } from '../../shared/bus/in-process.js'
 import type { EventMessage } from '../../shared/events.js'
-import { LocalMediaStore } from '../../shared/storage/local.js'
+import { LocalMediaStore } from '../../shared/node/local-media-store.js'
 import { benchConfig, newSession, openBenchDatabase } from './support/fixtures.js'
 import { emit, log, round } from './support/report.js'
 import { SimulatorProcess } from './support/simulator.js'
@@ -54,7 +54,8 @@ const connector = new Connector({
   config: benchConfig({ DATA_DIR: db.dir, WA_WS_URL: sim.info.wsUrl }),
   db: db.client,
   repos: db.repos,
-  bus,
+  events: bus,
+  commands: bus,
   media: new LocalMediaStore({ dir: join(db.dir, 'media'), publicUrl: 'http://localhost', secret: 's' }),
   logger: pino({ level: 'silent' }),
 })

@@ -38,7 +38,7 @@ bus.subscribe((message) => {
   events++
   announced += message.payload.newViewers.length
 })
-const ingest = new ViewerIngest({ repos: db.repos, bus, logger: pino({ level: 'silent' }) })
+const ingest = new ViewerIngest({ repos: db.repos, events: bus, logger: pino({ level: 'silent' }) })
 
 /** Receipt `i`: each status gets its own set of viewers, so every receipt is a distinct row. */
 const receipt = (i: number, viewedAt: number): RawView => {

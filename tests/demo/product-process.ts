@@ -1,5 +1,5 @@
 /**
- * Runs the real product entry point (`connector/main.ts`, what `npm start` runs) in a child process
+ * Runs the real product entry point (`embedded/main.ts`, what `npm start` runs) in a child process
  * wired to the simulator. A child process because Node reads NODE_EXTRA_CA_CERTS only at start: that
  * is how the product trusts the simulator's media host with TLS verification left on.
  */
@@ -85,7 +85,7 @@ export interface SpawnProductOptions {
 }
 
 export function spawnProduct(opts: SpawnProductOptions): ProductProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(opts.repoRoot, 'connector/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(opts.repoRoot, 'embedded/main.ts')], {
     cwd: opts.repoRoot,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Messages } from '../../shared/errors.js'
@@ -8,6 +7,7 @@ import {
   EVENTUALLY,
   linkByPairingCode,
   linkByQr,
+  MODES,
   type Product,
   startTestbed,
   type Testbed,
@@ -19,14 +19,14 @@ interface SendReply {
   waMessageId: string
 }
 
-describe('deleting sessions and statuses, and retention', () => {
+describe.each(MODES)('deleting sessions and statuses, and retention (%s)', (mode) => {
   const sessionId = 'tidy'
   let bed: Testbed
   let owner: SimAccount
   let contact: SimAccount
 
   beforeEach(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     owner = bed.sim.createAccount({ phone: '15550006001' })
     contact = bed.sim.createAccount({ phone: '15550006002' })
   })
@@ -62,15 +62,13 @@ describe('deleting sessions and statuses, and retention', () => {
     return sent.data
   }
 
-  const mediaFile = (product: Product, filename: string) => join(product.dataDir, 'media', filename)
-
   const listed = async (product: Product) =>
     (await product.api.get<StatusView[]>(`/api/sessions/${sessionId}/sent-statuses`)).data.map((s) => s.id)
 
   it('deletes a session: logs the device out, removes its data and announces it', async () => {
     const product = await linkedProduct(undefined, linkByPairingCode)
     const image = await postImage(product, 'farewell')
-    expect(existsSync(mediaFile(product, image.filename))).toBe(true)
+    expect(await product.mediaExists(image.filename)).toBe(true)
     const since = product.events.mark()
 
     expect(await product.api.delete(`/api/sessions/${sessionId}`)).toMatchObject({
@@ -91,7 +89,7 @@ describe('deleting sessions and statuses, and retention', () => {
     expect(sessions.data.map((s) => s.sessionId)).not.toContain(sessionId)
     const storage = await product.api.get<{ sessions: { sessionId: string }[] }>('/api/storage')
     expect(storage.data.sessions.map((s) => s.sessionId)).not.toContain(sessionId)
-    expect(existsSync(mediaFile(product, image.filename))).toBe(false)
+    expect(await product.mediaExists(image.filename)).toBe(false)
   })
 
   it('deletes a status locally: gone from lists and viewers, later views ignored', async () => {
@@ -124,7 +122,7 @@ describe('deleting sessions and statuses, and retention', () => {
     expect(
       await product.api.get(`/api/sessions/${sessionId}/status-viewers/${doomed.statusId}`),
     ).toMatchObject({ status: 404, error: Messages.statusNotFound })
-    expect(existsSync(mediaFile(product, doomed.filename))).toBe(false)
+    expect(await product.mediaExists(doomed.filename)).toBe(false)
     expect(
       await product.api.delete(`/api/sessions/${sessionId}/delete-status/${doomed.statusId}`),
     ).toMatchObject({ status: 404, error: Messages.statusNotFound })
@@ -171,7 +169,7 @@ describe('deleting sessions and statuses, and retention', () => {
       statuses: 0,
       viewers: 0,
     })
-    expect(existsSync(mediaFile(product, image.filename))).toBe(false)
+    expect(await product.mediaExists(image.filename)).toBe(false)
     // The session itself is untouched.
     expect((await product.api.get(`/api/sessions/${sessionId}/connection-status`)).data).toMatchObject({
       connected: true,

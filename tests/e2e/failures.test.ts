@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { Messages } from '../../shared/errors.js'
 import type { StatusView } from '../../shared/schemas.js'
 import type { SimAccount } from '../sim/accounts.js'
-import { EVENTUALLY, linkByQr, type Product, startTestbed, type Testbed } from './harness.js'
+import { EVENTUALLY, linkByQr, MODES, type Product, startTestbed, type Testbed } from './harness.js'
 
 const ACK_TIMEOUT_MS = 1_000
 /** Longer than the ack timeout: a slow preparation must not eat into it. */
@@ -10,7 +10,7 @@ const PREPARE_TIMEOUT_MS = 2_500
 /** From the start of a send to giving up on a late ack. */
 const FINAL_TIMEOUT_MS = 4_000
 
-describe('status sends WhatsApp does not confirm', () => {
+describe.each(MODES)('status sends WhatsApp does not confirm (%s)', (mode) => {
   const sessionId = 'unlucky'
   let bed: Testbed
   let product: Product
@@ -18,7 +18,7 @@ describe('status sends WhatsApp does not confirm', () => {
   let contact: SimAccount
 
   beforeAll(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     owner = bed.sim.createAccount({ phone: '15550005001' })
     contact = bed.sim.createAccount({ phone: '15550005002' })
     product = await bed.startProduct({
@@ -137,12 +137,12 @@ describe('status sends WhatsApp does not confirm', () => {
   })
 })
 
-describe('connection failures', () => {
+describe.each(MODES)('connection failures (%s)', (mode) => {
   let bed: Testbed
   let product: Product
 
   beforeEach(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     product = await bed.startProduct()
   })
 
@@ -160,7 +160,7 @@ describe('connection failures', () => {
     (await product.api.get(`/api/sessions/${sessionId}/connection-status`)).data
 
   const countRows = async (table: 'wa_auth_creds' | 'wa_auth_keys', sessionId: string) => {
-    const result = await product.server.db.execute({
+    const result = await product.db.execute({
       sql: `SELECT COUNT(*) AS n FROM ${table} WHERE session_id = ?`,
       args: [sessionId],
     })

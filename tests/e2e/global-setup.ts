@@ -18,6 +18,8 @@ declare module 'vitest' {
  * stay on and the product needs no test-only agent. Simulators reuse the material (`tls` option).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Workers inherit this environment: the pinned AWS SDK's notice about future Node releases is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
   const tls = await makeTlsMaterial()
   const previous = process.env.NODE_EXTRA_CA_CERTS
   // Node takes one extra-CA file: keep whatever a developer already trusts beside the simulator CA.

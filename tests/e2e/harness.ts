@@ -1,20 +1,30 @@
 /**
  * The end-to-end fixture: the simulator plays WhatsApp (the owner's phone and the contacts), the
- * product runs whole (`startEmbedded`: REST + Socket.IO on one port, libSQL file, local media) and
- * the tests reach it only the way a user does — HTTP with the API key and a Socket.IO client.
+ * product runs whole — embedded (`startEmbedded`: REST + Socket.IO on one port, libSQL file, local
+ * media) or split (API + two connectors over Redis, S3 and a shared libSQL file) — and the tests
+ * reach it only the way a user does: HTTP with the API key and a Socket.IO client.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Client } from '@libsql/client'
 import pino from 'pino'
 import { io, type Socket } from 'socket.io-client'
 import { expect, inject, vi } from 'vitest'
-import { type EmbeddedOptions, type EmbeddedServer, startEmbedded } from '../../connector/embedded.js'
+import { type ApiProcess, startApi } from '../../api/node.js'
+import { type ConnectorProcess, startConnector } from '../../connector/main.js'
+import { type EmbeddedOptions, startEmbedded } from '../../embedded/embedded.js'
 import { loadConfig } from '../../shared/config.js'
 import type { EventMessage, EventName, ServerEvents } from '../../shared/events.js'
+import { openDatabase } from '../../shared/node/db-client.js'
+import { LocalMediaStore } from '../../shared/node/local-media-store.js'
+import { s3StoreOptions } from '../../shared/node/stores.js'
+import { S3MediaStore } from '../../shared/storage/s3.js'
 import { decodeQrDataUrl } from '../demo/qr-decode.js'
 import { readTlsMaterial } from '../sim/media.js'
 import { WaSimulator } from '../sim/server.js'
+import { RedisServer } from '../support/redis-server.js'
+import { S3TestServer } from '../support/s3-server.js'
 
 /** How long to wait for anything that crosses the product, Baileys and the simulator. */
 export const EVENTUALLY = { timeout: 15_000, interval: 25 }
@@ -149,6 +159,14 @@ export class EventRecorder {
 
 // ── the product and the simulator ──────────────────────────────────────────────────────────────
 
+/**
+ * How the product runs: `embedded` (one process, `startEmbedded`) or `split` (the API and two
+ * connectors, each started by its real entry function, reaching each other only through a real
+ * Redis, a real S3 API (s3rver) and one shared libSQL file, as separate processes would).
+ */
+export type Mode = 'embedded' | 'split'
+export const MODES: readonly Mode[] = ['embedded', 'split']
+
 export interface ProductOptions {
   /** Reuse a data directory (a restart of the product); default: a fresh temp dir. */
   dataDir?: string
@@ -158,10 +176,16 @@ export interface ProductOptions {
 }
 
 export interface Product {
-  server: EmbeddedServer
+  mode: Mode
+  /** The product's database (the file every process of it shares). */
+  db: Client
   dataDir: string
   api: ApiClient
   events: EventRecorder
+  /** Whether the media store holds this upload (the local folder, or the S3 bucket). */
+  mediaExists(filename: string): Promise<boolean>
+  /** Split mode: the connectors, to find out which one holds a session. */
+  connectors: ConnectorProcess[]
   /** Stops the product the way a shutdown does (sessions stay linked for the next start). */
   stop(): Promise<void>
 }
@@ -173,67 +197,150 @@ export type UrlMediaStandIn = NonNullable<NonNullable<EmbeddedOptions['connector
 export const noUrlMedia: UrlMediaStandIn = async () => ({ kind: null, bytes: null, mimetype: null })
 
 export interface Testbed {
+  mode: Mode
   sim: WaSimulator
   startProduct(options?: ProductOptions): Promise<Product>
   /** Stops every product started here, then the simulator, and removes the data dirs. */
   close(): Promise<void>
 }
 
+const SPLIT_API_KEY = 'e2e-split-api-key-0123456789'
+
+/** What the split mode needs beside the product: started once per testbed, on first use. */
+interface SplitInfra {
+  redis: RedisServer
+  s3: S3TestServer
+}
+
 /**
  * A simulator plus a way to start products against it. The simulator's upload host uses the TLS
  * material of the global setup, whose CA every worker trusts through NODE_EXTRA_CA_CERTS.
  */
-export const startTestbed = async (): Promise<Testbed> => {
+export const startTestbed = async ({ mode = 'embedded' }: { mode?: Mode } = {}): Promise<Testbed> => {
   if (!process.env.NODE_EXTRA_CA_CERTS) {
     throw new Error('NODE_EXTRA_CA_CERTS is not set: run the e2e suite through vitest (see vitest.config.ts)')
   }
   const sim = await WaSimulator.start({ controlPort: false, tls: await readTlsMaterial(inject('simTlsDir')) })
   const products: Product[] = []
   const dataDirs = new Set<string>()
+  let infra: SplitInfra | null = null
+
+  const baseEnv = (dataDir: string, options: ProductOptions): Record<string, string> => ({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    WA_WS_URL: sim.wsUrl,
+    WA_UPLOAD_HOSTS: sim.uploadHost,
+    STATUS_ACK_TIMEOUT_MS: '5000',
+    // The tests poll the REST API; the per-IP limit is not what they are about.
+    RATE_LIMIT_MAX: '1000000',
+    ...options.env,
+  })
+  const connectorOverrides = (options: ProductOptions) => ({
+    backoff: { baseMs: 50, maxMs: 500, jitter: 0 },
+    fetchUrlMedia: noUrlMedia,
+    ...options.connector,
+  })
+
+  const startEmbeddedProduct = async (dataDir: string, options: ProductOptions) => {
+    const server = await startEmbedded({
+      config: loadConfig(baseEnv(dataDir, options)),
+      logger: pino({ level: 'silent' }),
+      connector: connectorOverrides(options),
+    })
+    const media = new LocalMediaStore({
+      dir: join(dataDir, 'media'),
+      publicUrl: 'http://unused',
+      secret: 'unused',
+    })
+    return {
+      db: server.db,
+      port: server.port,
+      apiKey: server.apiKey.key,
+      mediaExists: (filename: string) => media.exists(filename),
+      connectors: [] as ConnectorProcess[],
+      stop: () => server.stop(),
+    }
+  }
+
+  const startSplitProduct = async (dataDir: string, options: ProductOptions) => {
+    infra ??= { redis: await RedisServer.start(), s3: await S3TestServer.start() }
+    const env = {
+      ...baseEnv(dataDir, options),
+      API_KEY: SPLIT_API_KEY,
+      LIBSQL_URL: `file:${join(dataDir, 'tracker.db')}`,
+      REDIS_URL: infra.redis.url,
+      ...infra.s3.env,
+      // Short leases: a connector that goes away hands its sessions over within seconds.
+      SESSION_LEASE_MS: '3000',
+      ...options.env,
+    }
+    const logger = pino({ level: 'silent' })
+    const connectors: ConnectorProcess[] = []
+    let api: ApiProcess | null = null
+    try {
+      for (const id of ['connector-1', 'connector-2']) {
+        connectors.push(
+          await startConnector(
+            loadConfig({ ...env, ROLE: 'connector', CONNECTOR_ID: id }),
+            logger,
+            connectorOverrides(options),
+          ),
+        )
+      }
+      api = await startApi(loadConfig({ ...env, ROLE: 'api' }), logger)
+    } catch (error) {
+      await Promise.allSettled(connectors.map((c) => c.stop()))
+      throw error
+    }
+    const db = await openDatabase(env.LIBSQL_URL)
+    const media = new S3MediaStore(s3StoreOptions(loadConfig({ ...env, ROLE: 'api' })))
+    const running = api
+    return {
+      db,
+      port: running.port,
+      apiKey: SPLIT_API_KEY,
+      mediaExists: (filename: string) => media.exists(filename),
+      connectors,
+      stop: async () => {
+        await running.stop()
+        await Promise.allSettled(connectors.map((c) => c.stop()))
+        media.close()
+        db.close()
+      },
+    }
+  }
 
   const startProduct = async (options: ProductOptions = {}): Promise<Product> => {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wst-e2e-')))
     dataDirs.add(dataDir)
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-      WA_WS_URL: sim.wsUrl,
-      WA_UPLOAD_HOSTS: sim.uploadHost,
-      STATUS_ACK_TIMEOUT_MS: '5000',
-      // The tests poll the REST API; the per-IP limit is not what they are about.
-      RATE_LIMIT_MAX: '1000000',
-      ...options.env,
-    })
-    const server = await startEmbedded({
-      config,
-      logger: pino({ level: 'silent' }),
-      connector: {
-        backoff: { baseMs: 50, maxMs: 500, jitter: 0 },
-        fetchUrlMedia: noUrlMedia,
-        ...options.connector,
-      },
-    })
+    const started =
+      mode === 'split'
+        ? await startSplitProduct(dataDir, options)
+        : await startEmbeddedProduct(dataDir, options)
     // The address it listens on, whatever `localhost` resolves to here.
-    const baseUrl = `http://127.0.0.1:${server.port}`
+    const baseUrl = `http://127.0.0.1:${started.port}`
     let events: EventRecorder
     try {
-      events = await EventRecorder.connect(baseUrl, server.apiKey.key)
+      events = await EventRecorder.connect(baseUrl, started.apiKey)
     } catch (error) {
-      await server.stop()
+      await started.stop()
       throw error
     }
     let stopped: Promise<void> | null = null
     const product: Product = {
-      server,
+      mode,
+      db: started.db,
       dataDir,
-      api: new ApiClient(baseUrl, server.apiKey.key),
+      api: new ApiClient(baseUrl, started.apiKey),
       events,
+      mediaExists: started.mediaExists,
+      connectors: started.connectors,
       stop: () => {
         stopped ??= (async () => {
           events.close()
-          await server.stop()
+          await started.stop()
         })()
         return stopped
       },
@@ -243,11 +350,13 @@ export const startTestbed = async (): Promise<Testbed> => {
   }
 
   return {
+    mode,
     sim,
     startProduct,
     async close() {
       await Promise.all(products.map((product) => product.stop()))
       await sim.stop()
+      if (infra) await Promise.allSettled([infra.redis.stop(), infra.s3.close()])
       await Promise.all([...dataDirs].map((dir) => rm(dir, { recursive: true, force: true })))
     },
   }

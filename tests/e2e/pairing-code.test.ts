@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Messages } from '../../shared/errors.js'
-import { type Product, startTestbed, type Testbed } from './harness.js'
+import { MODES, type Product, startTestbed, type Testbed } from './harness.js'
 
 /** Baileys' pairing-code alphabet: no 0, I, O or U. */
 const PAIRING_CODE = /^[1-9A-HJ-NP-TV-Z]{8}$/
 
-describe('pairing-code linking journey', () => {
+describe.each(MODES)('pairing-code linking journey (%s)', (mode) => {
   let bed: Testbed
   let product: Product
 
   beforeEach(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     product = await bed.startProduct()
   })
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatusView } from '../../shared/schemas.js'
 import type { SimAccount } from '../sim/accounts.js'
-import { linkByQr, type Product, startTestbed, type Testbed } from './harness.js'
+import { linkByQr, MODES, type Product, startTestbed, type Testbed } from './harness.js'
 
 const SENDS = 50
 
-describe('many status sends at once', () => {
+describe.each(MODES)('many status sends at once (%s)', (mode) => {
   const sessionId = 'busy'
   let bed: Testbed
   let product: Product
@@ -13,7 +13,7 @@ describe('many status sends at once', () => {
   let contact: SimAccount
 
   beforeAll(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     owner = bed.sim.createAccount({ phone: '15550008001' })
     contact = bed.sim.createAccount({ phone: '15550008002' })
     product = await bed.startProduct()

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { decodeQrDataUrl } from '../demo/qr-decode.js'
-import { EVENTUALLY, startTestbed, type Testbed } from './harness.js'
+import { EVENTUALLY, MODES, startTestbed, type Testbed } from './harness.js'
 
-describe('QR linking journey', () => {
+describe.each(MODES)('QR linking journey (%s)', (mode) => {
   let bed: Testbed
 
   beforeEach(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
   })
 
   afterEach(async () => {

@@ -5,6 +5,7 @@ import type { SimAccount } from '../sim/accounts.js'
 import {
   EVENTUALLY,
   linkByQr,
+  MODES,
   noUrlMedia,
   type Product,
   startTestbed,
@@ -25,7 +26,7 @@ interface SendReply {
  * devices decrypt what they got; the product reports the send and lists it. The views suite has the
  * LID-only contact, whose receipts name nothing but her LID.
  */
-describe('posting statuses', () => {
+describe.each(MODES)('posting statuses (%s)', (mode) => {
   const sessionId = 'poster'
   let bed: Testbed
   let product: Product
@@ -37,7 +38,7 @@ describe('posting statuses', () => {
   let urlImage: Buffer
 
   beforeAll(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     owner = bed.sim.createAccount({ phone: '15550003001' })
     contacts = [
       bed.sim.createAccount({ phone: '15550003002', pushName: 'Alice', devices: 2 }),
@@ -214,6 +215,7 @@ describe('posting statuses', () => {
     expect(refused).toMatchObject({ status: 400, error: UrlMessages.nonPublic })
     expect(fetchedUrls).toHaveLength(fetchesBefore)
     expect(bed.sim.sentStanzas(owner.phone)).toHaveLength(stanzasBefore)
-    expect(product.events.of('status-sent', { since })).toEqual([])
+    // By content: in split mode an earlier test's event may still be on its way through Redis.
+    expect(product.events.of('status-sent', { since, where: (e) => e.content === url })).toEqual([])
   })
 })

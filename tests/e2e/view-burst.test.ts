@@ -2,7 +2,7 @@ import { Agent, get } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Viewer } from '../../shared/schemas.js'
 import type { SimAccount } from '../sim/accounts.js'
-import { EVENTUALLY, linkByQr, type Product, startTestbed, type Testbed } from './harness.js'
+import { EVENTUALLY, linkByQr, MODES, type Product, startTestbed, type Testbed } from './harness.js'
 
 const VIEWERS = 5_000
 /** How often a new GET is due while the burst is processed. */
@@ -80,14 +80,14 @@ const probe = (url: string, everyMs: number) => {
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
 
-describe('a burst of status views', () => {
+describe.each(MODES)('a burst of status views (%s)', (mode) => {
   const sessionId = 'burst'
   let bed: Testbed
   let product: Product
   let owner: SimAccount
 
   beforeAll(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     owner = bed.sim.createAccount({ phone: '15550006001' })
     // The ingest waits for a full batch (5,000, its default maximum), so the whole burst is written
     // as one batch: the largest piece of work the defaults allow, and what happens when thousands of

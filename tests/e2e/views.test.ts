@@ -2,21 +2,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ServerEvents } from '../../shared/events.js'
 import type { StatusView, Viewer } from '../../shared/schemas.js'
 import type { SimAccount } from '../sim/accounts.js'
-import { EVENTUALLY, linkByQr, type Product, startTestbed, type Testbed } from './harness.js'
+import { EVENTUALLY, linkByQr, MODES, type Product, startTestbed, type Testbed } from './harness.js'
 
 interface SendReply {
   statusId: string
   waMessageId: string
 }
 
-describe('status views', () => {
+describe.each(MODES)('status views (%s)', (mode) => {
   const sessionId = 'watched'
   let bed: Testbed
   let product: Product
   let owner: SimAccount
 
   beforeAll(async () => {
-    bed = await startTestbed()
+    bed = await startTestbed({ mode })
     owner = bed.sim.createAccount({ phone: '15550004001' })
     product = await bed.startProduct()
     await linkByQr(product, bed.sim, { sessionId, phone: owner.phone })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { expect, vi } from 'vitest'
-import { type EmbeddedServer, startEmbedded } from '../../connector/embedded.js'
+import { type EmbeddedServer, startEmbedded } from '../../embedded/embedded.js'
 import { loadConfig } from '../../shared/config.js'
 import { createFakeSocketFactory, type FakeSocketFactory } from '../support/fake-wa-socket.js'
 

@@ -114,6 +114,7 @@ describe('GET /api/sessions', () => {
       [
         'authMethod',
         'connected',
+        'connectorId',
         'createdAt',
         'lastError',
         'ownNumber',
@@ -297,6 +298,7 @@ describe('GET /api/sessions/:sessionId/connection-status', () => {
       phoneNumber: '628123456789',
       ownNumber: null,
       lastError: 'Connection Closed',
+      connectorId: null,
     })
   })
 

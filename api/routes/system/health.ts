@@ -1,19 +1,34 @@
-import { createRoute } from '@hono/zod-openapi'
-import { envelope, jsonContent, healthErrorResponses } from '../../openapi.js'
+import { createRoute, z } from '@hono/zod-openapi'
+import { ErrorSchema, envelope, healthErrorResponses, jsonContent } from '../../openapi.js'
 import { HealthData } from '../../schemas.js'
 import type { App } from '../../types.js'
+
+export const HealthMessages = { databaseDown: 'The database is unreachable' } as const
 
 const route = createRoute({
   method: 'get',
   path: '/api/health',
   tags: ['System'],
-  summary: 'Health check (no API key needed)',
+  summary: 'Health check (no API key needed; with it, the live connectors too)',
+  description:
+    'Up/down for the database, Redis, media storage and connectors. 200 while the database answers ' +
+    '(`status` says `degraded` when something else is down), 503 when it does not.',
   security: [],
   responses: {
-    200: jsonContent(envelope(HealthData), 'Healthy'),
+    200: jsonContent(envelope(HealthData), 'The API answers'),
+    503: jsonContent(z.object({ ...ErrorSchema.shape, data: HealthData }), 'The database is unreachable'),
     ...healthErrorResponses(),
   },
 })
 
 export const registerHealth = (app: App) =>
-  app.openapi(route, (c) => c.json({ success: true as const, data: c.get('services').system.health() }, 200))
+  app.openapi(route, async (c) => {
+    const { system } = c.get('services')
+    const health = await system.health()
+    // The connector list says how the deployment is laid out: only for callers with the key.
+    const data = c.get('authenticated') ? { ...health, connectors: await system.connectors() } : health
+    if (health.status === 'unhealthy') {
+      return c.json({ success: false as const, error: HealthMessages.databaseDown, data }, 503)
+    }
+    return c.json({ success: true as const, data }, 200)
+  })

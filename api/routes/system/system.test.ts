@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { HealthProbe, HealthReport } from '../../../shared/health.js'
 import { body, createTestContext, type TestContext } from '../../test-support.js'
 
 let t: TestContext
@@ -13,9 +14,45 @@ describe('GET /api/health', () => {
     expect(res.status).toBe(200)
     const json = await body(res)
     expect(json).toMatchObject({ success: true, data: { status: 'healthy', version: '2.0.0-test' } })
-    expect(Object.keys(json.data).sort()).toEqual(['status', 'timestamp', 'uptime', 'version'])
+    expect(Object.keys(json.data).sort()).toEqual(['components', 'status', 'timestamp', 'uptime', 'version'])
+    expect(json.data.components).toEqual({ db: 'up', redis: 'not_used', storage: 'up', connectors: 'up' })
     expect(json.data.uptime).toBeGreaterThanOrEqual(5)
     expect(Date.parse(json.data.timestamp)).not.toBeNaN()
+  })
+
+  const probe = (report: Partial<HealthReport>): HealthProbe => ({
+    check: async () => ({ db: 'up', redis: 'up', storage: 'up', connectors: 'up', ...report }),
+    connectors: async () => [{ id: 'connector-1', sessions: 3, maxSessions: 1000, url: null }],
+  })
+
+  it('says degraded (200) when Redis, storage or the connectors are down, unhealthy (503) without the database', async () => {
+    const degraded = await createTestContext({ health: probe({ redis: 'down', connectors: 'down' }) })
+    const res = await degraded.request('/api/health', { apiKey: null })
+    expect(res.status).toBe(200)
+    expect((await body(res)).data).toMatchObject({
+      status: 'degraded',
+      components: { db: 'up', redis: 'down', storage: 'up', connectors: 'down' },
+    })
+    await degraded.close()
+
+    const down = await createTestContext({ health: probe({ db: 'down' }) })
+    const res503 = await down.request('/api/health', { apiKey: null })
+    expect(res503.status).toBe(503)
+    expect(await body(res503)).toMatchObject({
+      success: false,
+      error: 'The database is unreachable',
+      data: { status: 'unhealthy', components: { db: 'down' } },
+    })
+    await down.close()
+  })
+
+  it('lists the live connectors only to a caller with the key', async () => {
+    const split = await createTestContext({ health: probe({}) })
+    const anonymous = await body(await split.request('/api/health', { apiKey: null }))
+    expect(anonymous.data.connectors).toBeUndefined()
+    const keyed = await body(await split.request('/api/health'))
+    expect(keyed.data.connectors).toEqual([{ id: 'connector-1', sessions: 3, maxSessions: 1000, url: null }])
+    await split.close()
   })
 })
 

@@ -1,5 +1,6 @@
 import type { Client } from '@libsql/client'
 import type { Repositories } from '../types.js'
+import { createCommandLogRepo } from './command-log.js'
 import { createLidMapRepo } from './lid-map.js'
 import { createSessionsRepo } from './sessions.js'
 import { createStatusesRepo } from './statuses.js'
@@ -18,6 +19,7 @@ export function createRepositories(client: Client): Repositories {
     viewers: createViewersRepo(client),
     uploads: createUploadsRepo(client),
     lidMap: createLidMapRepo(client),
+    commandLog: createCommandLogRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }

@@ -15,6 +15,7 @@ const PATCH_COLUMNS = {
   pairingCode: 'pairing_code',
   qrCode: 'qr_code',
   lastError: 'last_error',
+  connectorId: 'connector_id',
 } as const satisfies { readonly [K in keyof SessionPatch]-?: string }
 
 export function createSessionsRepo(client: Client): SessionsRepo {
@@ -90,6 +91,7 @@ function toSession(row: Row): SessionRecord {
     pairingCode: textOrNull(row, 'pairing_code'),
     qrCode: textOrNull(row, 'qr_code'),
     lastError: textOrNull(row, 'last_error'),
+    connectorId: row.connector_id === undefined ? null : textOrNull(row, 'connector_id'),
     createdAt: integer(row, 'created_at'),
     updatedAt: integer(row, 'updated_at'),
   }

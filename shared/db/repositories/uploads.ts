@@ -6,8 +6,15 @@ export function createUploadsRepo(client: Client): UploadsRepo {
   return {
     async insert(upload) {
       await client.execute({
-        sql: 'INSERT INTO uploads (filename, kind, mime, size, created_at) VALUES (?, ?, ?, ?, ?)',
-        args: [upload.filename, upload.kind, upload.mime, upload.size, upload.createdAt],
+        sql: 'INSERT INTO uploads (filename, kind, mime, size, created_at, verified) VALUES (?, ?, ?, ?, ?, ?)',
+        args: [
+          upload.filename,
+          upload.kind,
+          upload.mime,
+          upload.size,
+          upload.createdAt,
+          upload.verified === false ? 0 : 1,
+        ],
       })
     },
 
@@ -23,6 +30,13 @@ export function createUploadsRepo(client: Client): UploadsRepo {
     async delete(filename) {
       const result = await client.execute({ sql: 'DELETE FROM uploads WHERE filename = ?', args: [filename] })
       return result.rowsAffected > 0
+    },
+
+    async markVerified(filename, found) {
+      await client.execute({
+        sql: 'UPDATE uploads SET mime = ?, size = ?, verified = 1 WHERE filename = ?',
+        args: [found.mime, found.size, filename],
+      })
     },
 
     async listUnreferenced(createdBefore, { after, limit }) {
@@ -56,5 +70,6 @@ function toUpload(row: Row): UploadRecord {
     mime: text(row, 'mime'),
     size: integer(row, 'size'),
     createdAt: integer(row, 'created_at'),
+    verified: row.verified === undefined ? true : integer(row, 'verified') === 1,
   }
 }

@@ -6,12 +6,12 @@ import { createApp } from '../../../api/app.js'
 import type { App } from '../../../api/types.js'
 import { InProcessBus } from '../../../shared/bus/in-process.js'
 import { type Config, loadConfig } from '../../../shared/config.js'
-// The db entry also loads Baileys; the API-side benches need only these parts of it.
-import { openDatabase } from '../../../shared/db/client.js'
 import { migrate } from '../../../shared/db/migrations.js'
 import { createRepositories } from '../../../shared/db/repositories/index.js'
 import type { Repositories, SessionRecord } from '../../../shared/db/types.js'
-import { LocalMediaStore } from '../../../shared/storage/local.js'
+// The db entry also loads Baileys; the API-side benches need only these parts of it.
+import { openDatabase } from '../../../shared/node/db-client.js'
+import { LocalMediaStore } from '../../../shared/node/local-media-store.js'
 import { uploadLinkSecretFromApiKey } from '../../../shared/storage/upload-signature.js'
 
 export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef'
@@ -52,7 +52,7 @@ export const benchConfig = (env: Record<string, string> = {}): Config =>
 export const newSession = (
   id: string,
   phoneNumber: string,
-): Omit<SessionRecord, 'createdAt' | 'updatedAt'> => ({
+): Omit<SessionRecord, 'createdAt' | 'updatedAt' | 'connectorId'> => ({
   id,
   name: `Bench ${id}`,
   authMethod: 'pairing',
@@ -90,7 +90,8 @@ export const createBenchApp = async (): Promise<BenchApp> => {
   const app = createApp({
     config,
     repos: db.repos,
-    bus,
+    commands: bus,
+    events: bus,
     media,
     apiKey: BENCH_API_KEY,
     version: '0.0.0-bench',

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { AppError } from '../errors.js'
+import { AppError } from '../../shared/errors.js'
 
 /**
  * Optional AES-256-GCM for auth values at rest. A sealed value is
@@ -25,7 +25,7 @@ const PREFIX = 'enc1:'
 const IV_BYTES = 12
 const TAG_BYTES = 16
 
-export function createValueCipher(key?: Buffer): ValueCipher {
+export function createValueCipher(key?: Uint8Array): ValueCipher {
   if (key !== undefined && key.length !== 32) {
     throw new AppError('internal', 'The auth encryption key must be 32 bytes')
   }

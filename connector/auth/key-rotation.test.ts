@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AuthKeyRotationError, rotateAuthKey } from './auth-key-rotation.js'
+import { openTestDatabase, type TestDatabase } from '../../shared/db/test-support.js'
 import { createDbAuthState } from './auth-state.js'
-import { openTestDatabase, type TestDatabase } from './test-support.js'
+import { AuthKeyRotationError, rotateAuthKey } from './key-rotation.js'
 
 const keyA = randomBytes(32)
 const keyB = randomBytes(32)

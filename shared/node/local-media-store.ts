@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AppError, Messages } from '../errors.js'
-import { type MediaStore, SAFE_MEDIA_NAME } from './types.js'
-import { signUploadLink } from './upload-signature.js'
+import { type MediaStore, SAFE_MEDIA_NAME } from '../storage/types.js'
+import { signUploadLink } from '../storage/upload-signature.js'
 
-export { type UploadLinkTerms, verifyUploadSignature } from './upload-signature.js'
+export { type UploadLinkTerms, verifyUploadSignature } from '../storage/upload-signature.js'
 
 export interface LocalMediaStoreOptions {
   /** Folder the media lives in; created on first write. */
@@ -29,6 +30,8 @@ const isMissing = (error: unknown) =>
  * aborted upload leaves nothing behind.
  */
 export class LocalMediaStore implements MediaStore {
+  /** Upload links point at the API's own PUT route, which checks the bytes as they arrive. */
+  readonly linkTarget = 'api' as const
   private readonly dir: string
   private readonly publicUrl: () => string
   private readonly clock: () => number
@@ -78,6 +81,48 @@ export class LocalMediaStore implements MediaStore {
     } catch (error) {
       if (isMissing(error)) return null
       throw error
+    }
+  }
+
+  async openStream(name: string): Promise<AsyncIterable<Uint8Array> | null> {
+    if (!(await this.exists(name))) return null
+    return createReadStream(join(this.dir, name))
+  }
+
+  async readHead(name: string, bytes: number): Promise<Uint8Array | null> {
+    if (!SAFE_MEDIA_NAME.test(name)) return null
+    let handle: Awaited<ReturnType<typeof open>> | null = null
+    try {
+      handle = await open(join(this.dir, name), 'r')
+      const buffer = new Uint8Array(bytes)
+      const { bytesRead } = await handle.read(buffer, 0, bytes, 0)
+      return buffer.subarray(0, bytesRead)
+    } catch (error) {
+      if (isMissing(error)) return null
+      throw error
+    } finally {
+      await handle?.close()
+    }
+  }
+
+  async size(name: string): Promise<number | null> {
+    if (!SAFE_MEDIA_NAME.test(name)) return null
+    try {
+      const info = await stat(join(this.dir, name))
+      return info.isFile() ? info.size : null
+    } catch (error) {
+      if (isMissing(error)) return null
+      throw error
+    }
+  }
+
+  /** The folder is created on first write; until then the parent must be reachable. */
+  async ping(): Promise<boolean> {
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 })
+      return (await stat(this.dir)).isDirectory()
+    } catch {
+      return false
     }
   }
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { openTestDatabase, type TestDatabase } from '../../shared/db/test-support.js'
 import { createDbAuthState } from './auth-state.js'
-import { openTestDatabase, type TestDatabase } from './test-support.js'
 
 /** One sample value per key type, shaped as Baileys stores them. */
 const sampleKeys = (): SignalDataSet => ({

@@ -1,5 +1,5 @@
 import { createClient, createClientPool, type RedisClientType } from '@redis/client'
-import { evalWith, type RedisArg, type RedisCommands } from './types.js'
+import { evalWith, type RedisArg, type RedisCommands } from '../redis/types.js'
 
 /** node-redis with the settings every process of the product wants. */
 export const createRedisClient = (url: string): RedisClientType => {

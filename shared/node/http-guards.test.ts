@@ -4,7 +4,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../shared/config.js'
+import { loadConfig } from '../config.js'
 import { applyHttpGuards, httpServerOptions } from './http-guards.js'
 
 /**

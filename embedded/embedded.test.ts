@@ -9,9 +9,9 @@ import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadConfig } from '../shared/config.js'
 import type { ServerEvents } from '../shared/events.js'
+import { createLogger } from '../shared/node/logger.js'
 import { createFakeSocketFactory, type FakeSocketFactory } from '../tests/support/fake-wa-socket.js'
 import { type EmbeddedServer, startEmbedded } from './embedded.js'
-import { createLogger } from './logger.js'
 
 /** The embedded product on a real port: REST and Socket.IO together, with a stand-in WhatsApp socket. */
 describe('embedded product', () => {

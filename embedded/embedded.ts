@@ -1,29 +1,24 @@
-import type { Server as HttpServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
-import { serve } from '@hono/node-server'
 import type { Client } from '@libsql/client'
 import { createApp } from '../api/app.js'
 import { nodeHostResolver } from '../api/node/host-resolver.js'
-import { applyHttpGuards, httpServerOptions } from '../api/node/http-guards.js'
+import { nodePeerAddress } from '../api/node/peer-address.js'
+import { Connector, type ConnectorDeps } from '../connector/connector.js'
 import packageJson from '../package.json' with { type: 'json' }
 import { InProcessBus } from '../shared/bus/in-process.js'
 import type { Config } from '../shared/config.js'
-import {
-  createRepositories,
-  localFilePath,
-  migrate,
-  openDatabase,
-  type Repositories,
-} from '../shared/db/index.js'
+import type { Repositories } from '../shared/db/index.js'
+import { createHealthProbe } from '../shared/health.js'
+import { localFilePath } from '../shared/node/db-client.js'
+import { listen } from '../shared/node/http-server.js'
+import type { Logger } from '../shared/node/logger.js'
+import { SocketGateway } from '../shared/node/socket-gateway.js'
+import { openDataStore, openMediaStore, openRedisCommands } from '../shared/node/stores.js'
 import { rateLimiterFromConfig } from '../shared/security/rate-limit.js'
-import { LocalMediaStore } from '../shared/storage/local.js'
+import { RedisRateLimiter } from '../shared/security/redis-rate-limit.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { type ResolvedApiKey, resolveApiKey } from './api-key-file.js'
-import { Connector, type ConnectorDeps } from './connector.js'
 import { secureDataDir } from './data-dir.js'
-import type { Logger } from './logger.js'
-import { SocketGateway } from './socket-gateway.js'
 
 export interface EmbeddedOptions {
   config: Config
@@ -44,8 +39,10 @@ export interface EmbeddedServer {
 }
 
 /**
- * The whole product in one process: libSQL file, local media folder, in-process bus, the connector,
- * and REST + Socket.IO on one port. `npm start`, the demo and end-to-end tests all start it here.
+ * The whole product in one process: libSQL file, local media folder (or S3 when configured),
+ * in-process bus, the connector, and REST + Socket.IO on one port. `npm start`, the demo and the
+ * embedded-mode tests all start it here; it is the one place that wires the API and a connector
+ * together.
  */
 export const startEmbedded = async ({
   config,
@@ -64,28 +61,38 @@ export const startEmbedded = async ({
   }
   const apiKey = await resolveApiKey(dataDir, config.API_KEY)
 
-  const db = await openDatabase(databaseUrl, config.LIBSQL_AUTH_TOKEN)
-  const applied = await migrate(db)
-  if (applied.length) logger.info({ versions: applied }, 'database migrations applied')
-  const repos = createRepositories(db)
+  const { db, repos } = await openDataStore(databaseUrl, config, logger)
   const bus = new InProcessBus()
   const uploadLinkSecret = uploadLinkSecretFromApiKey(apiKey.key)
 
   // The public URL goes into signed upload links; the port is only known after listening when PORT=0.
   let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
-  const media = new LocalMediaStore({
+  const media = openMediaStore(config, {
     dir: mediaDir,
     publicUrl: () => publicUrl,
     secret: uploadLinkSecret,
   })
+  // Redis is optional here; when set, the rate limit is shared with whatever else uses it.
+  const redis = await openRedisCommands(config)
 
   // One limiter for REST and the Socket.IO handshake, so both count against the same buckets.
-  const rateLimiter = rateLimiterFromConfig(config)
+  const memoryLimiter = rateLimiterFromConfig(config)
+  const rateLimiter = redis
+    ? new RedisRateLimiter(redis, {
+        limits: { keyed: config.RATE_LIMIT_MAX, anonymous: config.RATE_LIMIT_ANON_MAX },
+        windowMs: config.RATE_LIMIT_WINDOW_MS,
+        clock: Date.now,
+        fallback: memoryLimiter,
+      })
+    : memoryLimiter
   const app = createApp({
     config,
     repos,
-    bus,
+    commands: bus,
+    events: bus,
     media,
+    health: createHealthProbe({ db, media, redis: redis ?? undefined, connectors: 'in-process' }),
+    peerAddress: nodePeerAddress,
     apiKey: apiKey.key,
     version: packageJson.version,
     startedAt,
@@ -95,27 +102,27 @@ export const startEmbedded = async ({
     rateLimiter,
   })
 
-  const connector = new Connector({ config, db, repos, bus, media, logger, ...overrides })
-
-  const server = await new Promise<HttpServer>((resolveServer, reject) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port: config.PORT,
-        hostname: config.HOST,
-        serverOptions: httpServerOptions(config),
-      },
-      () => resolveServer(s as HttpServer),
-    )
-    s.once('error', reject)
+  const connector = new Connector({
+    config,
+    db,
+    repos,
+    events: bus,
+    commands: bus,
+    media,
+    logger,
+    ...overrides,
   })
-  const port = (server.address() as AddressInfo).port
-  if (!config.PUBLIC_URL) publicUrl = `http://localhost:${port}`
 
-  const gateway = new SocketGateway(server, bus, apiKey.key, { rateLimiter, trustProxy: config.TRUST_PROXY })
-  // After Socket.IO attached, so the body watch also sees its long-polling requests.
-  applyHttpGuards(server, config)
-  gateway.start()
+  const http = await listen(app.fetch, config)
+  if (!config.PUBLIC_URL) publicUrl = `http://localhost:${http.port}`
+
+  const gateway = new SocketGateway(http.server, apiKey.key, {
+    rateLimiter,
+    trustProxy: config.TRUST_PROXY,
+    events: bus,
+  })
+  http.guard()
+  await gateway.start()
   await connector.start()
 
   let stopping: Promise<void> | null = null
@@ -125,15 +132,13 @@ export const startEmbedded = async ({
       // flush viewer writes first, then close client connections, then the database.
       await connector.stop()
       await gateway.stop()
-      await new Promise<void>((done) => {
-        server.close(() => done())
-        server.closeAllConnections?.()
-      })
+      await http.close()
       await bus.close()
+      await redis?.close()
       db.close()
     })()
     return stopping
   }
 
-  return { url: `http://localhost:${port}`, port, apiKey, repos, db, bus, connector, stop }
+  return { url: `http://localhost:${http.port}`, port: http.port, apiKey, repos, db, bus, connector, stop }
 }

@@ -1,6 +1,6 @@
 import { chmod, lstat, mkdir, open, readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { Logger } from './logger.js'
+import type { Logger } from '../shared/node/logger.js'
 
 /** Files SQLite keeps next to the database. */
 const DATABASE_SIDE_FILES = ['', '-wal', '-shm', '-journal']

@@ -11,7 +11,7 @@ const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx')
 
 const run = (env: Record<string, string>, until: (out: string) => boolean) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TSX, ['connector/main.ts'], {
+    const child = spawn(TSX, ['embedded/main.ts'], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -122,7 +122,7 @@ describe('npm start across a graceful restart', () => {
 
   /** The product in its own process: node with tsx's loader, so a signal reaches the product itself. */
   const startProduct = (port: number) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'connector/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'embedded/main.ts'], {
       env: {
         PATH: process.env.PATH ?? '',
         LOG_LEVEL: 'warn',

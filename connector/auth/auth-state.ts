@@ -8,12 +8,12 @@ import {
   type SignalDataSet,
   type SignalDataTypeMap,
 } from '@whiskeysockets/baileys'
+import { jsonList, text } from '../../shared/db/repositories/rows.js'
 import { authCredsContext, authKeyContext, createValueCipher } from './auth-cipher.js'
-import { jsonList, text } from './repositories/rows.js'
 
 export interface DbAuthStateOptions {
   /** 32-byte AES-256-GCM key; when set, creds and key values are encrypted at rest. */
-  encryptionKey?: Buffer
+  encryptionKey?: Uint8Array | undefined
 }
 
 export interface DbAuthState {

@@ -1,11 +1,14 @@
 import type { Server as HttpServer } from 'node:http'
+import type { RedisClientType } from '@redis/client'
+import { createAdapter } from '@socket.io/redis-streams-adapter'
 import { Server, type Socket } from 'socket.io'
-import type { Bus, Unsubscribe } from '../shared/bus/types.js'
-import { Messages } from '../shared/errors.js'
-import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.js'
-import { rateLimitKeyForAddress } from '../shared/net/ip-ranges.js'
-import { apiKeyFromHeaders, apiKeyMatches } from '../shared/security/api-key.js'
-import { lastForwardedAddress, type RateLimiter } from '../shared/security/rate-limit.js'
+import type { EventSubscriber, Unsubscribe } from '../bus/types.js'
+import { Messages } from '../errors.js'
+import type { ClientToServerEvents, EventMessage, ServerToClientEvents } from '../events.js'
+import { rateLimitKeyForAddress } from '../net/ip-ranges.js'
+import { apiKeyFromHeaders, apiKeyMatches } from '../security/api-key.js'
+import { lastForwardedAddress, type RateLimiter } from '../security/rate-limit.js'
+import { connectWithin, createRedisClient } from './node-redis.js'
 
 export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents>
 
@@ -18,6 +21,13 @@ export interface SocketGatewayOptions {
   rateLimiter?: RateLimiter
   /** Take the client address from X-Forwarded-For, as TRUST_PROXY does for REST. */
   trustProxy?: boolean
+  /** The events this process emits to clients (none for an API that only relays through Redis). */
+  events?: EventSubscriber
+  /**
+   * Joins the Socket.IO cluster over Redis (streams adapter): an event emitted by any member
+   * reaches the clients of every member, each exactly once.
+   */
+  redisUrl?: string
 }
 
 type Handshake = Socket['handshake']
@@ -28,18 +38,19 @@ const header = (headers: Handshake['headers'], name: string) => {
 }
 
 /**
- * Socket.IO on the API's port. Every event published on the bus (by the API or a connector) is
- * re-emitted to every authenticated client; each payload carries its `sessionId` so clients filter.
+ * Socket.IO on the process's HTTP port (the embedded product, the Node API, each connector). Every
+ * event of `events` is emitted to every authenticated client; each payload carries its `sessionId`
+ * so clients filter. With `redisUrl` the servers form one cluster, so a client may attach to any.
  */
 export class SocketGateway {
   readonly io: EventsServer
   private unsubscribe: Unsubscribe | null = null
+  private redis: RedisClientType | null = null
 
   constructor(
     httpServer: HttpServer,
-    private readonly bus: Bus,
     apiKey: string,
-    options: SocketGatewayOptions = {},
+    private readonly options: SocketGatewayOptions = {},
   ) {
     this.io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
       serveClient: false,
@@ -69,11 +80,24 @@ export class SocketGateway {
     })
   }
 
-  start(): void {
-    this.unsubscribe = this.bus.subscribe((message) => {
-      // The event map ties each name to its payload; the union is checked where messages are built.
-      this.io.emit(message.event, message.payload as never)
-    })
+  async start(): Promise<void> {
+    if (this.options.redisUrl) {
+      // Its own connection, failing fast while Redis is down: a broadcast then still reaches this
+      // server's clients at once, and the others when Redis is back.
+      this.redis = createRedisClient(this.options.redisUrl)
+      await connectWithin(this.redis, 2_000)
+      this.io.adapter(createAdapter(this.redis, { maxLen: 10_000 }))
+    }
+    this.unsubscribe =
+      this.options.events?.subscribe((message) => {
+        // The event map ties each name to its payload; the union is checked where messages are built.
+        this.io.emit(message.event, message.payload as never)
+      }) ?? null
+  }
+
+  /** Emits one event to every client of the cluster (the relay of events born in the API). */
+  emit(message: EventMessage): void {
+    this.io.emit(message.event, message.payload as never)
   }
 
   async stop(): Promise<void> {
@@ -85,5 +109,9 @@ export class SocketGateway {
     // purpose, and socket.io-client never reconnects after that. Closing the io server itself would
     // also close the HTTP server it is attached to; the caller owns that.
     this.io.engine.close()
+    // Ends the adapter's stream polling (it holds a connection of its own) before ours closes.
+    await Promise.resolve(this.io.of('/').adapter.close?.()).catch(() => {})
+    await this.redis?.close().catch(() => {})
+    this.redis = null
   }
 }

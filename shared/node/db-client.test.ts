@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Client } from '@libsql/client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { localFilePath, openDatabase } from './client.js'
+import { localFilePath, openDatabase } from './db-client.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -47,7 +47,7 @@ describe('openDatabase', () => {
     }
     // The other process opens the same file through openDatabase and writes while this one does.
     const otherScript = `
-      const { openDatabase } = await import(${JSON.stringify(new URL('./client.ts', import.meta.url).href)})
+      const { openDatabase } = await import(${JSON.stringify(new URL('./db-client.ts', import.meta.url).href)})
       const c = await openDatabase(${JSON.stringify(url)})
       for (let n = 0; n < ${writesEach}; n++) {
         await c.batch([{ sql: 'INSERT INTO t (n, writer) VALUES (?, ?)', args: [n, 'other'] }], 'write')

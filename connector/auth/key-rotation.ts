@@ -1,13 +1,13 @@
 import type { Client, InStatement, Transaction } from '@libsql/client'
-import { AppError } from '../errors.js'
+import { text } from '../../shared/db/repositories/rows.js'
+import { AppError } from '../../shared/errors.js'
 import { authCredsContext, authKeyContext, createValueCipher, type ValueCipher } from './auth-cipher.js'
-import { text } from './repositories/rows.js'
 
 export interface AuthKeyRotationOptions {
   /** The key the rows are encrypted with now; absent when they are plain. Plain rows are read either way. */
-  from?: Buffer | undefined
+  from?: Uint8Array | undefined
   /** The key to encrypt them with; absent to store them plain. */
-  to?: Buffer | undefined
+  to?: Uint8Array | undefined
   /** Key rows read and rewritten per round trip. */
   batchSize?: number
 }

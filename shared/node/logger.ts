@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
-import type { Config } from '../shared/config.js'
+import type { Config } from '../config.js'
 
 /**
  * Absolute filesystem paths inside a message: POSIX (`/a/b`, also in `file:///a/b` URLs) and

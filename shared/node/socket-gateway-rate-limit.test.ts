@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../shared/config.js'
-import { Messages } from '../shared/errors.js'
-import { createFakeSocketFactory } from '../tests/support/fake-wa-socket.js'
-import { type EmbeddedServer, startEmbedded } from './embedded.js'
+import { type EmbeddedServer, startEmbedded } from '../../embedded/embedded.js'
+import { createFakeSocketFactory } from '../../tests/support/fake-wa-socket.js'
+import { loadConfig } from '../config.js'
+import { Messages } from '../errors.js'
 
 /** Socket.IO handshakes and REST requests share one limiter: guessing keys is slow on both. */
 describe('Socket.IO handshake rate limit', () => {

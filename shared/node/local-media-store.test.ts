@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError } from '../errors.js'
-import { LocalMediaStore, verifyUploadSignature } from './local.js'
+import { LocalMediaStore, verifyUploadSignature } from './local-media-store.js'
 
 let dir: string
 let now: number

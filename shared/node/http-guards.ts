@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerOptions } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Config } from '../../shared/config.js'
-import { rateLimitKeyForAddress } from '../../shared/net/ip-ranges.js'
+import type { Config } from '../config.js'
+import { rateLimitKeyForAddress } from '../net/ip-ranges.js'
 
 /**
  * Slow-client limits for a Node HTTP server, so a client cannot hold sockets open without sending:

@@ -1,0 +1,57 @@
+import type { Client } from '@libsql/client'
+import { type Config, usesS3 } from '../config.js'
+import { migrate } from '../db/migrations.js'
+import { createRepositories } from '../db/repositories/index.js'
+import type { Repositories } from '../db/types.js'
+import type { RedisCommands } from '../redis/types.js'
+import { upstashCommands } from '../redis/upstash.js'
+import { S3MediaStore } from '../storage/s3.js'
+import type { MediaStore } from '../storage/types.js'
+import { openDatabase } from './db-client.js'
+import { LocalMediaStore } from './local-media-store.js'
+import type { Logger } from './logger.js'
+import { nodeRedisCommands } from './node-redis.js'
+
+/**
+ * The outside resources a Node process of the product opens, built from the config the same way
+ * by every entry (embedded, API, connector).
+ */
+
+export interface Database {
+  db: Client
+  repos: Repositories
+}
+
+/** Opens the database and brings its schema up to date (concurrent starts apply each step once). */
+export const openDataStore = async (url: string, config: Config, logger: Logger): Promise<Database> => {
+  const db = await openDatabase(url, config.LIBSQL_AUTH_TOKEN)
+  const applied = await migrate(db)
+  if (applied.length) logger.info({ versions: applied }, 'database migrations applied')
+  return { db, repos: createRepositories(db) }
+}
+
+/** S3 settings as the store takes them; only called when `usesS3(config)`. */
+export const s3StoreOptions = (config: Config) => ({
+  endpoint: config.S3_ENDPOINT,
+  publicEndpoint: config.S3_PUBLIC_ENDPOINT,
+  region: config.S3_REGION,
+  bucket: config.S3_BUCKET ?? '',
+  accessKeyId: config.S3_ACCESS_KEY_ID ?? '',
+  secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '',
+  forcePathStyle: config.S3_FORCE_PATH_STYLE,
+})
+
+/** S3 when configured, else the local media folder (embedded mode). */
+export const openMediaStore = (
+  config: Config,
+  local: { dir: string; publicUrl: () => string; secret: string },
+): MediaStore => (usesS3(config) ? new S3MediaStore(s3StoreOptions(config)) : new LocalMediaStore(local))
+
+/** The API's Redis: TCP when REDIS_URL is set, else the Upstash REST API; null when neither is. */
+export const openRedisCommands = async (config: Config): Promise<RedisCommands | null> => {
+  if (config.REDIS_URL) return nodeRedisCommands(config.REDIS_URL)
+  if (config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN) {
+    return upstashCommands({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN })
+  }
+  return null
+}
