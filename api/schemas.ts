@@ -258,7 +258,11 @@ export const CreateUploadLinkBody = z
   .object({
     type: MediaKindSchema,
     contentType: z.string().min(1).max(100).openapi({ example: 'image/jpeg' }),
-    size: z.number().int().min(1).openapi({ description: 'Exact or maximum size in bytes' }),
+    size: z
+      .number()
+      .int()
+      .min(1)
+      .openapi({ description: 'Size in bytes: exact for S3 links, a maximum for the local store' }),
   })
   .superRefine((body, ctx) => {
     if (!extensionForDeclared(body.type, body.contentType)) {

@@ -19,6 +19,7 @@ import type { HealthProbe } from '../shared/health.js'
 // The db entry also loads Baileys (auth state); tests need only these parts of it.
 import { openDatabase } from '../shared/node/db-client.js'
 import { LocalMediaStore } from '../shared/node/local-media-store.js'
+import type { MediaStore } from '../shared/storage/types.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { createApp } from './app.js'
 import type { App, HostResolver } from './types.js'
@@ -156,13 +157,15 @@ export interface TestContextOptions {
   wrapRepos?: (repos: Repositories) => Repositories
   /** What the health check reports on (default: nothing to probe, all up). */
   health?: HealthProbe
+  /** Another media store (e.g. S3 against a test server); default: a local folder in the temp dir. */
+  media?: MediaStore
 }
 
 export interface TestContext {
   app: App
   config: Config
   repos: Repositories
-  media: LocalMediaStore
+  media: MediaStore
   bus: InProcessBus
   connector: FakeConnector
   client: Client
@@ -195,12 +198,13 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
     DATA_DIR: dir,
     ...options.env,
   })
-  const media = new LocalMediaStore({
+  const localMedia = new LocalMediaStore({
     dir: join(dir, 'media'),
     publicUrl: 'http://localhost:3000',
     secret: uploadLinkSecretFromApiKey(TEST_API_KEY),
     clock,
   })
+  const media = options.media ?? localMedia
   const bus = new InProcessBus({ timeoutScale: options.timeoutScale ?? 0.1 })
   const events: EventMessage[] = []
   bus.subscribe((message) => events.push(message))

@@ -3,6 +3,9 @@ import type { EventPublisher } from '../shared/bus/types.js'
 import type { Repositories, StatusRecord } from '../shared/db/types.js'
 import type { MediaStore } from '../shared/storage/types.js'
 
+/** How long the outcome of a durable command is kept for redeliveries. */
+export const COMMAND_LOG_RETENTION_MS = 24 * 3_600_000
+
 export interface RetentionDeps {
   repos: Repositories
   media: MediaStore
@@ -95,6 +98,11 @@ export class RetentionJob {
     await this.removeOrphans().catch((error) =>
       this.deps.logger.error({ err: error }, 'removing orphan uploads failed'),
     )
+    // Command outcomes only matter while a command can still be redelivered (minutes); a day of
+    // them is plenty, and the log must not grow with every send forever.
+    await this.deps.repos.commandLog
+      .deleteOlderThan(this.deps.now() - COMMAND_LOG_RETENTION_MS)
+      .catch((error) => this.deps.logger.warn({ err: error }, 'trimming the command log failed'))
     return removed
   }
 

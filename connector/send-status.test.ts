@@ -1,6 +1,8 @@
+import pino from 'pino'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AppError, Messages } from '../shared/errors.js'
 import type { FakeWaSocket } from '../tests/support/fake-wa-socket.js'
+import { Connector } from './connector.js'
 import { createHarness, type Harness, type HarnessOptions } from './test-harness.js'
 
 let h: Harness
@@ -262,6 +264,50 @@ describe('sending a status', () => {
     const again = h.connector.sessions.handle(envelope)
     expect(await again).toEqual(await first)
     expect(sock.sent).toHaveLength(1)
+  })
+
+  it('answers a redelivery on another connector from the command log, without sending again', async () => {
+    const { sessionId, sock } = await openSession()
+    const envelope = {
+      id: 'send-durable',
+      name: 'status.send' as const,
+      input: { sessionId, type: 'text' as const, content: 'only once', targetNumbers: [] },
+      deadline: Date.now() + 10_000,
+    }
+    const first = h.connector.sessions.handle(envelope)
+    sock.ack(await sentId(sock))
+    const reply = await first
+    // A connector that took the session over knows nothing in memory: only the database.
+    const successor = new Connector({
+      config: h.config,
+      db: h.db.client,
+      repos: h.repos,
+      events: h.bus,
+      media: h.media,
+      logger: pino({ level: 'silent' }),
+      socketFactory: h.wa.factory,
+    })
+    expect(await successor.sessions.handle(envelope)).toEqual(reply)
+    expect(h.wa.sockets.flatMap((s) => s.sent)).toHaveLength(1)
+  })
+
+  it('does not run a send another connector started and never finished', async () => {
+    const { sessionId, sock } = await openSession()
+    await h.repos.commandLog.begin({
+      id: 'send-orphan',
+      sessionId,
+      name: 'status.send',
+      createdAt: Date.now(),
+    })
+    await expect(
+      h.connector.sessions.handle({
+        id: 'send-orphan',
+        name: 'status.send',
+        input: { sessionId, type: 'text', content: 'maybe posted already', targetNumbers: [] },
+        deadline: Date.now() + 10_000,
+      }),
+    ).rejects.toEqual(new AppError('unavailable', Messages.commandInterrupted))
+    expect(sock.sent).toHaveLength(0)
   })
 })
 

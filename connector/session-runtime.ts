@@ -58,6 +58,13 @@ export interface SessionRuntimeDeps {
 /** A logout needs the server's answer; a dead connection must not hold a delete up for long. */
 const LOGOUT_TIMEOUT_MS = 5_000
 
+/**
+ * How long a send waits for a linked session that is logging in before it is refused as not
+ * connected. In split mode the commands queued while a session changes hands (its connector died)
+ * reach the new owner the moment it adopts the session, a second or so before its socket opens.
+ */
+const SEND_WAITS_FOR_LOGIN_MS = 10_000
+
 /** One Baileys socket and what happened on it; a reconnect starts a new one. */
 interface Connection {
   sock: WaSocket
@@ -89,6 +96,8 @@ export class SessionRuntime {
   private readonly log: Logger
   /** Sends that answered 504 and still wait for a late verdict (settled when their socket ends). */
   private readonly lateSends = new Set<Promise<void>>()
+  /** Sends waiting for the socket to open (see SEND_WAITS_FOR_LOGIN_MS). */
+  private readonly openWaiters = new Set<() => void>()
 
   constructor(private readonly deps: SessionRuntimeDeps) {
     this.sessionId = deps.sessionId
@@ -141,6 +150,7 @@ export class SessionRuntime {
   async stop({ persist }: { persist: boolean }): Promise<void> {
     this.active = false
     this.closeConnection()
+    this.wakeOpenWaiters()
     this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
     // The socket is gone: their verdicts are `closed` now; let them record it before the db closes.
     await this.settleLateSends()
@@ -155,6 +165,7 @@ export class SessionRuntime {
     this.active = false
     const connection = this.connection
     this.closeConnection({ keepSocket: true })
+    this.wakeOpenWaiters()
     this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
     let loggedOut = false
     if (connection) {
@@ -207,6 +218,7 @@ export class SessionRuntime {
   }
 
   async sendStatus(input: SendStatusInput): Promise<SendStatusReply> {
+    if (this.loggingIn) await this.untilOpen(SEND_WAITS_FOR_LOGIN_MS)
     const connection = this.connection
     if (!connection || this.status.state !== 'open') throw new AppError('conflict', Messages.notConnected)
     const { config } = this.deps
@@ -235,6 +247,34 @@ export class SessionRuntime {
       },
       input,
     )
+  }
+
+  /** Linked and on its way to open (adopted, or reconnecting): worth a short wait rather than a 409. */
+  private get loggingIn(): boolean {
+    const state = this.status.state
+    return (
+      this.active &&
+      (state === 'connecting' || state === 'reconnecting') &&
+      this.auth !== null &&
+      isLinked(this.auth.state.creds)
+    )
+  }
+
+  /** Resolves once the socket opens, the session stops or logs out, or after `ms`. */
+  private untilOpen(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.openWaiters.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.openWaiters.add(wake)
+    })
+  }
+
+  private wakeOpenWaiters(): void {
+    for (const wake of [...this.openWaiters]) wake()
   }
 
   private async settleLateSends(): Promise<void> {
@@ -410,6 +450,7 @@ export class SessionRuntime {
     this.identity = ownIdentity(connection.sock.authState.creds)
     this.pairing.failAll(new AppError('conflict', Messages.alreadyConnected))
     await this.status.set('open', { ...this.identity, pairingCode: null, qrCode: null, lastError: null })
+    this.wakeOpenWaiters()
     await this.status.announce()
   }
 
@@ -427,6 +468,7 @@ export class SessionRuntime {
         return
       case 'logged_out':
         this.active = false
+        this.wakeOpenWaiters()
         await this.wipeCreds()
         this.identity = { ownNumber: null, ownJid: null, ownLid: null }
         await this.status.set('logged_out', {
@@ -439,6 +481,7 @@ export class SessionRuntime {
         return
       case 'replaced':
         this.active = false
+        this.wakeOpenWaiters()
         await this.status.set('replaced', { pairingCode: null, qrCode: null, lastError: reason })
         await this.status.announce(reason)
         return

@@ -1,28 +1,9 @@
 import type { ViewerRecord } from '../shared/db/types.js'
+import { toViewer } from '../shared/presenters.js'
 import type { Viewer } from '../shared/schemas.js'
 import { LruMap } from './lru.js'
 
-/**
- * Receipts of a burst mostly share their second (WhatsApp sends seconds), so the last conversion
- * is remembered: most records then cost no Date and no new string.
- */
-let lastMs = Number.NaN
-let lastIso = ''
-const isoTime = (ms: number): string => {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString()
-    lastMs = ms
-  }
-  return lastIso
-}
-
-export const toViewer = (record: ViewerRecord): Viewer => ({
-  jid: record.jid,
-  number: record.number,
-  lid: record.lid,
-  viewedAt: isoTime(record.viewedAt),
-  isReal: record.isReal,
-})
+export { toViewer }
 
 /** The order `ViewersRepo.list` returns: first view first, then by JID. ISO times sort as text. */
 const byViewTime = (a: Viewer, b: Viewer): number =>

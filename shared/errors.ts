@@ -59,5 +59,7 @@ export const Messages = {
   commandInterrupted:
     'The connector handling this command stopped before it finished; it is not run again because its outcome is unknown',
   busUnavailable: 'The command bus (Redis) is unavailable, please try again shortly',
+  busLostReply:
+    'The command bus (Redis) failed while waiting for the answer; the command may have been carried out',
   internal: 'Internal server error',
 } as const

@@ -3,6 +3,7 @@ import type { StatusType, StatusView, Viewer } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../../shared/storage/types.js'
 import { publishSafely, releaseUnusedMedia, requireSession, type ServiceContext } from './context.js'
+import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
 import { isConnected, toStatusView, toViewer } from './views.js'
 
@@ -92,12 +93,16 @@ export class StatusService {
     }
   }
 
-  /** `content` must name a finished upload of the same kind; the name is checked before any lookup. */
+  /**
+   * `content` must name a finished upload of the same kind; the name is checked before any lookup.
+   * An upload PUT straight to the store (S3) was never seen by the API, so its bytes are checked
+   * here the first time a status uses it (415 and removed when they are not what was declared).
+   */
   private async assertUploaded(filename: string, kind: 'image' | 'video') {
     if (!SAFE_MEDIA_NAME.test(filename)) throw new AppError('bad_request', Messages.fileNotFound)
     const upload = await this.ctx.repos.uploads.get(filename)
-    if (!upload || upload.kind !== kind || !(await this.ctx.media.exists(filename))) {
-      throw new AppError('bad_request', Messages.fileNotFound)
-    }
+    if (!upload || upload.kind !== kind) throw new AppError('bad_request', Messages.fileNotFound)
+    if (upload.verified === false) return verifyStoredUpload(this.ctx, upload)
+    if (!(await this.ctx.media.exists(filename))) throw new AppError('bad_request', Messages.fileNotFound)
   }
 }

@@ -1,14 +1,16 @@
 import { maxUploadBytes } from '../../shared/config.js'
+import type { UploadRecord } from '../../shared/db/types.js'
 import { AppError, Messages } from '../../shared/errors.js'
 import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
 import { iterateWebStream, peekHead } from './byte-streams.js'
-import type { ServiceContext } from './context.js'
+import { errorSummary, type ServiceContext } from './context.js'
 import {
   extensionForDeclared,
   isSameMediaType,
   type MediaKind,
   newMediaName,
   SNIFF_BYTES,
+  type SniffedMedia,
   sniffMedia,
 } from './media-types.js'
 import { receiveMultipartFile } from './multipart.js'
@@ -40,6 +42,66 @@ export interface SignedUpload {
 }
 
 const tooLarge = () => new AppError('payload_too_large', Messages.fileTooLarge)
+
+type MediaVerdict = { ok: true; media: SniffedMedia } | { ok: false; error: AppError }
+
+/**
+ * Whether sniffed bytes may be stored as an upload of `kind`. With a `declaredType` (a signed link)
+ * the format must also be the declared one, allowing only true aliases: the signed name already
+ * carries the declared type's extension, so other bytes of the same kind (MP4 into a WebM link)
+ * would be stored, and later sent, under a false name.
+ */
+const judgeMedia = (sniffed: SniffedMedia | null, kind: MediaKind, declaredType?: string): MediaVerdict => {
+  if (!sniffed || sniffed.kind !== kind) {
+    return { ok: false, error: new AppError('unsupported_media_type', Messages.onlyMedia) }
+  }
+  if (declaredType !== undefined && !isSameMediaType(declaredType, sniffed.mime)) {
+    return {
+      ok: false,
+      error: new AppError('unsupported_media_type', UploadMessages.typeMismatch(sniffed.mime, declaredType)),
+    }
+  }
+  return { ok: true, media: sniffed }
+}
+
+/**
+ * Checks an upload whose bytes went straight to the store (a presigned PUT the API never saw), the
+ * first time a status uses it: it must exist, fit MAX_UPLOAD_MB and the size it was signed for, and
+ * its bytes must be the kind and format it was declared as, by the same rules as the API's own
+ * signed PUT. A good file is marked verified (with its real type and size), so later sends skip
+ * this; a bad one can never be used, so it is removed, object and record.
+ *
+ * Two sends racing on one upload read the same bytes and reach the same verdict; the removal is
+ * conditional on the record still being unverified, so a send that found the file good (after a
+ * re-PUT through the still valid link, say) keeps it, and one whose record vanished meanwhile
+ * answers as if it had never been uploaded.
+ */
+export const verifyStoredUpload = async (ctx: ServiceContext, upload: UploadRecord): Promise<void> => {
+  const { media, repos } = ctx
+  const { filename } = upload
+  const size = await media.size(filename)
+  if (size === null) throw new AppError('bad_request', Messages.fileNotFound)
+  let verdict: MediaVerdict
+  // The record holds the size the link was signed for: exact with S3, a maximum elsewhere.
+  if (size > Math.min(upload.size, maxUploadBytes(ctx.config))) verdict = { ok: false, error: tooLarge() }
+  else {
+    const head = await media.readHead(filename, SNIFF_BYTES)
+    if (head === null) throw new AppError('bad_request', Messages.fileNotFound)
+    verdict = judgeMedia(await sniffMedia(head), upload.kind, upload.mime)
+  }
+  if (!verdict.ok) {
+    if (await repos.uploads.deleteUnverified(filename)) {
+      await media.delete(filename).catch((error: unknown) => {
+        // The record is gone, so the orphan sweep will not find this object again: say so.
+        ctx.logger.warn({ filename, error: errorSummary(error) }, 'removing a refused upload failed')
+      })
+    }
+    throw verdict.error
+  }
+  if (!(await repos.uploads.markVerified(filename, { mime: verdict.media.mime, size }))) {
+    throw new AppError('bad_request', Messages.fileNotFound)
+  }
+}
 
 const declaredLength = (request: Request): number | null => {
   const header = request.headers.get('content-length')
@@ -86,9 +148,10 @@ export class UploadService {
   }
 
   /**
-   * Signs a link for one direct PUT. The upload is recorded now with what the client declared, so
-   * stores that take the PUT themselves (S3) need no callback; the local PUT route replaces the
-   * record with what actually arrived. A status can use it only once the file exists.
+   * Signs a link for one direct PUT. The upload is recorded now with what the client declared,
+   * unverified, so stores that take the PUT themselves (S3) need no callback: the first send that
+   * uses it checks the bytes (`verifyStoredUpload`). The local PUT route checks them as they arrive
+   * and replaces the record with what actually came. A status can use it only once the file exists.
    */
   async createLink(input: { type: MediaKind; contentType: string; size: number }) {
     if (input.size > this.maxBytes) throw tooLarge()
@@ -108,6 +171,7 @@ export class UploadService {
       mime: contentType,
       size: input.size,
       createdAt: now,
+      verified: false,
     })
     return {
       filename,
@@ -172,20 +236,12 @@ export class UploadService {
       await peeked.cancel()
       throw new AppError('bad_request', Messages.noFile)
     }
-    const sniffed = await sniffMedia(peeked.head)
-    if (!sniffed || sniffed.kind !== kind) {
+    const verdict = judgeMedia(await sniffMedia(peeked.head), kind, signed?.declaredType)
+    if (!verdict.ok) {
       await peeked.cancel()
-      throw new AppError('unsupported_media_type', Messages.onlyMedia)
+      throw verdict.error
     }
-    // The signed name already carries the declared type's extension, so other bytes of the same
-    // kind (MP4 into a WebM link) would be stored, and later sent, under a false name.
-    if (signed && !isSameMediaType(signed.declaredType, sniffed.mime)) {
-      await peeked.cancel()
-      throw new AppError(
-        'unsupported_media_type',
-        UploadMessages.typeMismatch(sniffed.mime, signed.declaredType),
-      )
-    }
+    const sniffed = verdict.media
     const filename = signed?.name ?? newMediaName(this.ctx.clock(), sniffed.ext)
     const { size } = await this.ctx.media.put(filename, peeked.body, { maxBytes, contentType: sniffed.mime })
     return { filename, size, mimeType: sniffed.mime, kind: sniffed.kind }

@@ -1,9 +1,10 @@
-import type { SessionRecord, StatusRecord, ViewerRecord } from '../../shared/db/types.js'
-import type { SessionView, StatusView, Viewer } from '../../shared/schemas.js'
+import type { SessionRecord, StatusRecord } from '../../shared/db/types.js'
+import { iso } from '../../shared/presenters.js'
+import type { SessionView, StatusView } from '../../shared/schemas.js'
 
-/** Records → the shapes clients see. Times become ISO strings. */
+/** Records → the shapes clients see, for what only the API presents. Times become ISO strings. */
 
-export const iso = (ms: number) => new Date(ms).toISOString()
+export { iso }
 
 export const isConnected = (session: Pick<SessionRecord, 'state'>) => session.state === 'open'
 
@@ -44,10 +45,4 @@ export const toStatusView = (status: StatusRecord & { viewerCount: number }): St
   font: status.font,
 })
 
-export const toViewer = (viewer: ViewerRecord): Viewer => ({
-  jid: viewer.jid,
-  number: viewer.number,
-  lid: viewer.lid,
-  viewedAt: iso(viewer.viewedAt),
-  isReal: viewer.isReal,
-})
+export { toViewer } from '../../shared/presenters.js'

@@ -20,13 +20,19 @@ export interface RedisCommandClientOptions {
 
 const busDown = () => new AppError('unavailable', Messages.busUnavailable)
 
+/** How long a lost wait for a reply is retried (about the longest reconnect delay of a connection). */
+const REPLY_RETRIES = 20
+const REPLY_RETRY_PAUSE_MS = 100
+
 /**
  * The API's side of the Redis bus: queues a command on the session's stream and waits for the
  * owning connector's reply (BLPOP on the command's own reply key), with the command's timeout.
  * Runs over any `RedisCommands` (TCP on Node, Upstash REST on Workers).
  *
- * Outcomes: the reply; 503 when no connector is alive (the command is not queued) or Redis cannot
- * be reached; 504 when nobody answered in time. Never a success that did not happen.
+ * Outcomes: the reply; 503 when no connector is alive or Redis cannot be reached (either way the
+ * command is not queued); 504 when nobody answered in time, or Redis failed once the command was
+ * queued (a connector may have run it). Never a success that did not happen, and never a "try
+ * again" for a command that may have happened.
  */
 export class RedisCommandClient {
   private readonly clock: () => number
@@ -73,11 +79,19 @@ export class RedisCommandClient {
     if (Number(queued) !== 1) throw new AppError('unavailable', Messages.connectorUnavailable)
 
     let popped: unknown
-    try {
-      // BLPOP takes seconds; fractions are fine on Redis ≥ 6.
-      popped = await this.redis.callBlocking(['BLPOP', RedisKeys.reply(id), (timeoutMs / 1000).toFixed(3)])
-    } catch {
-      throw busDown()
+    for (let retries = 0; ; retries++) {
+      try {
+        // BLPOP takes seconds; fractions are fine on Redis ≥ 6.
+        const waitMs = Math.max(1, deadline - this.clock())
+        popped = await this.redis.callBlocking(['BLPOP', RedisKeys.reply(id), (waitMs / 1000).toFixed(3)])
+        break
+      } catch {
+        // Queued already: a connector may be running it (a status may be out), so never a 503.
+        // Right after Redis comes back, a connection of the blocking pool may still be waiting to
+        // reconnect while the one that queued the command is up: the reply is looked for again.
+        if (retries >= REPLY_RETRIES) throw new AppError('timeout', Messages.busLostReply)
+        await new Promise((resolve) => setTimeout(resolve, REPLY_RETRY_PAUSE_MS))
+      }
     }
     if (!Array.isArray(popped) || typeof popped[1] !== 'string') {
       throw new AppError('timeout', Messages.connectorTimeout)

@@ -145,8 +145,13 @@ export interface UploadsRepo {
   insert(upload: UploadRecord): Promise<void>
   get(filename: string): Promise<UploadRecord | null>
   delete(filename: string): Promise<boolean>
-  /** Records what the stored bytes turned out to be, once they were checked. */
-  markVerified(filename: string, found: { mime: string; size: number }): Promise<void>
+  /** Records what the stored bytes turned out to be, once they were checked; false when the record is gone. */
+  markVerified(filename: string, found: { mime: string; size: number }): Promise<boolean>
+  /**
+   * Deletes the record only while it is still unverified and no status uses it (one statement), so
+   * a concurrent check that found the file good is not undone. Whether it went.
+   */
+  deleteUnverified(filename: string): Promise<boolean>
   /**
    * Uploads created at or before `createdBefore` that no status refers to, in filename order after
    * `after` (null: from the first), at most `limit`: one batch of the orphan sweep.

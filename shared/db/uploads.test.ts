@@ -67,3 +67,45 @@ describe('uploads no status uses', () => {
     expect(await repos.uploads.get('young.jpg')).not.toBeNull()
   })
 })
+
+describe('uploads PUT straight to the store', () => {
+  let db: TestDatabase
+  let repos: Repositories
+  beforeEach(async () => {
+    db = await openTestDatabase()
+    repos = createRepositories(db.client)
+  })
+  afterEach(() => db.cleanup())
+
+  it('records what a checked file turned out to be, and says when the record is gone', async () => {
+    await repos.uploads.insert({
+      ...upload('clip.mp4', 1_000),
+      kind: 'video',
+      mime: 'video/mp4',
+      verified: false,
+    })
+    expect(await repos.uploads.get('clip.mp4')).toMatchObject({ verified: false })
+    expect(await repos.uploads.markVerified('clip.mp4', { mime: 'video/x-m4v', size: 42 })).toBe(true)
+    expect(await repos.uploads.get('clip.mp4')).toMatchObject({
+      mime: 'video/x-m4v',
+      size: 42,
+      verified: true,
+    })
+    expect(await repos.uploads.markVerified('gone.mp4', { mime: 'video/mp4', size: 1 })).toBe(false)
+  })
+
+  it('deletes a refused record only while it is unverified and unused', async () => {
+    await repos.uploads.insert({ ...upload('bad.jpg', 1_000), verified: false })
+    await repos.uploads.insert({ ...upload('checked.jpg', 1_000), verified: false })
+    await repos.uploads.markVerified('checked.jpg', { mime: 'image/jpeg', size: 3 })
+    await repos.uploads.insert({ ...upload('used.jpg', 1_000), verified: false })
+    await repos.statuses.insert(newStatus({ mediaFilename: 'used.jpg' }))
+
+    expect(await repos.uploads.deleteUnverified('checked.jpg')).toBe(false)
+    expect(await repos.uploads.deleteUnverified('used.jpg')).toBe(false)
+    expect(await repos.uploads.deleteUnverified('bad.jpg')).toBe(true)
+    expect(await repos.uploads.deleteUnverified('bad.jpg')).toBe(false)
+    expect(await repos.uploads.get('bad.jpg')).toBeNull()
+    expect(await repos.uploads.get('checked.jpg')).not.toBeNull()
+  })
+})

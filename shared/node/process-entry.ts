@@ -37,24 +37,36 @@ export const runProcess = (start: (config: Config, logger: Logger) => Promise<Ru
   // A stray rejection must not take every session down with it; it is logged and the process goes on.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'))
 
+  // Installed before the start, so a signal that comes while the process is still starting (a
+  // deploy that changes its mind, a test that stops it the moment it printed its address) is not
+  // met by Node's default handler, which would kill it without the ordered shutdown.
+  let running: RunningProcess | null = null
+  let signalled: string | null = null
+  let shuttingDown = false
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return
+    shuttingDown = true
+    logger.info({ signal }, 'shutting down')
+    setTimeout(() => process.exit(1), FORCE_EXIT_MS).unref()
+    ;(running ? running.stop() : Promise.resolve()).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  const onSignal = (signal: string) => {
+    if (running) shutdown(signal)
+    else signalled ??= signal
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+
   start(config, logger).then(
-    (running) => {
-      let shuttingDown = false
-      const shutdown = (signal: string) => {
-        if (shuttingDown) return
-        shuttingDown = true
-        logger.info({ signal }, 'shutting down')
-        setTimeout(() => process.exit(1), FORCE_EXIT_MS).unref()
-        running.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed')
-            process.exit(1)
-          },
-        )
-      }
-      process.on('SIGTERM', () => shutdown('SIGTERM'))
-      process.on('SIGINT', () => shutdown('SIGINT'))
+    (started) => {
+      running = started
+      if (signalled) shutdown(signalled)
     },
     (error: unknown) => {
       console.error('Failed to start:', error instanceof Error ? error.message : error)

@@ -38,6 +38,21 @@ const header = (headers: Handshake['headers'], name: string) => {
 }
 
 /**
+ * The streams adapter reads the cluster's stream with a blocking XREAD on duplicates of the client
+ * it is given, and retries a failed read at once, without a pause. A fail-fast duplicate rejects
+ * every read while Redis is down without ever yielding to the event loop, so that retry loop would
+ * freeze the whole process (HTTP, WhatsApp sockets, the reconnect to Redis itself) for good. Its
+ * duplicates queue their read instead, until Redis is back; publishing, on the client itself,
+ * keeps failing fast.
+ */
+const withQueueingDuplicates = (client: RedisClientType): RedisClientType => {
+  const duplicate = client.duplicate.bind(client)
+  client.duplicate = ((overrides = {}) =>
+    duplicate({ ...overrides, disableOfflineQueue: false })) as RedisClientType['duplicate']
+  return client
+}
+
+/**
  * Socket.IO on the process's HTTP port (the embedded product, the Node API, each connector). Every
  * event of `events` is emitted to every authenticated client; each payload carries its `sessionId`
  * so clients filter. With `redisUrl` the servers form one cluster, so a client may attach to any.
@@ -86,7 +101,7 @@ export class SocketGateway {
       // server's clients at once, and the others when Redis is back.
       this.redis = createRedisClient(this.options.redisUrl)
       await connectWithin(this.redis, 2_000)
-      this.io.adapter(createAdapter(this.redis, { maxLen: 10_000 }))
+      this.io.adapter(createAdapter(withQueueingDuplicates(this.redis), { maxLen: 10_000 }))
     }
     this.unsubscribe =
       this.options.events?.subscribe((message) => {

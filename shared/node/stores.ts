@@ -5,7 +5,7 @@ import { createRepositories } from '../db/repositories/index.js'
 import type { Repositories } from '../db/types.js'
 import type { RedisCommands } from '../redis/types.js'
 import { upstashCommands } from '../redis/upstash.js'
-import { S3MediaStore } from '../storage/s3.js'
+import { S3MediaStore, s3StoreOptions } from '../storage/s3.js'
 import type { MediaStore } from '../storage/types.js'
 import { openDatabase } from './db-client.js'
 import { LocalMediaStore } from './local-media-store.js'
@@ -30,16 +30,8 @@ export const openDataStore = async (url: string, config: Config, logger: Logger)
   return { db, repos: createRepositories(db) }
 }
 
-/** S3 settings as the store takes them; only called when `usesS3(config)`. */
-export const s3StoreOptions = (config: Config) => ({
-  endpoint: config.S3_ENDPOINT,
-  publicEndpoint: config.S3_PUBLIC_ENDPOINT,
-  region: config.S3_REGION,
-  bucket: config.S3_BUCKET ?? '',
-  accessKeyId: config.S3_ACCESS_KEY_ID ?? '',
-  secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '',
-  forcePathStyle: config.S3_FORCE_PATH_STYLE,
-})
+// Lives beside the S3 store (Web APIs only) so the Workers entry builds it without this module.
+export { s3StoreOptions } from '../storage/s3.js'
 
 /** S3 when configured, else the local media folder (embedded mode). */
 export const openMediaStore = (

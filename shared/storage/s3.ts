@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import type { Config } from '../config.js'
 import { AppError, Messages } from '../errors.js'
 import { type MediaStore, SAFE_MEDIA_NAME } from './types.js'
 
@@ -24,6 +25,17 @@ export interface S3MediaStoreOptions {
   /** Prepended to every object key, e.g. `media/`. */
   prefix?: string
 }
+
+/** S3 settings from the config as the store takes them; only called when `usesS3(config)`. */
+export const s3StoreOptions = (config: Config): S3MediaStoreOptions => ({
+  endpoint: config.S3_ENDPOINT,
+  publicEndpoint: config.S3_PUBLIC_ENDPOINT,
+  region: config.S3_REGION,
+  bucket: config.S3_BUCKET ?? '',
+  accessKeyId: config.S3_ACCESS_KEY_ID ?? '',
+  secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '',
+  forcePathStyle: config.S3_FORCE_PATH_STYLE,
+})
 
 /** S3 parts are at least 5 MiB; one part in flight keeps an upload's memory near that. */
 const PART_BYTES = 5 * 1024 * 1024

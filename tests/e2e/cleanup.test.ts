@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Messages } from '../../shared/errors.js'
 import type { StatusView } from '../../shared/schemas.js'

@@ -48,6 +48,18 @@ export class S3TestServer {
     }
   }
 
+  /**
+   * Every object key in the bucket, for tests proving nothing was left behind. An unsigned GET,
+   * because s3rver refuses the SDK's signed listing (its query signing differs) but lets anonymous
+   * reads through; a bucket of a test holds far fewer than the 1,000 keys of one listing page.
+   */
+  async keys(): Promise<string[]> {
+    const response = await fetch(`${this.endpoint}/${this.bucket}`)
+    if (!response.ok) throw new Error(`listing ${this.bucket} failed: ${response.status}`)
+    const xml = await response.text()
+    return [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1] ?? '')
+  }
+
   async close(): Promise<void> {
     await this.server.close().catch(() => {})
     await rm(this.directory, { recursive: true, force: true })

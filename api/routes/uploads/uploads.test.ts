@@ -161,6 +161,8 @@ describe('POST /api/uploads + PUT to the signed link', () => {
       ),
     )
     expect(Date.parse(data.expiresAt)).toBe((Math.floor(now / 1000) + t.config.UPLOAD_URL_TTL_SECONDS) * 1000)
+    // Recorded as declared until the bytes come; this PUT checks them and records what arrived.
+    expect(await t.repos.uploads.get(data.filename)).toMatchObject({ verified: false })
 
     const stored = await put(data.uploadUrl, fixtures.png)
     expect(stored.status).toBe(201)
@@ -170,6 +172,7 @@ describe('POST /api/uploads + PUT to the signed link', () => {
       data: { filename: data.filename, size: fixtures.png.length, mimeType: 'image/png', kind: 'image' },
     })
     expect(await t.media.read(data.filename)).toEqual(fixtures.png)
+    expect(await t.repos.uploads.get(data.filename)).toMatchObject({ mime: 'image/png', verified: true })
 
     const again = await put(data.uploadUrl, fixtures.png)
     expect(again.status).toBe(409)

@@ -33,10 +33,20 @@ export function createUploadsRepo(client: Client): UploadsRepo {
     },
 
     async markVerified(filename, found) {
-      await client.execute({
+      const result = await client.execute({
         sql: 'UPDATE uploads SET mime = ?, size = ?, verified = 1 WHERE filename = ?',
         args: [found.mime, found.size, filename],
       })
+      return result.rowsAffected > 0
+    },
+
+    async deleteUnverified(filename) {
+      // Conditional, so a send that checked the same file a moment earlier and found it good keeps it.
+      const result = await client.execute({
+        sql: `DELETE FROM uploads AS u WHERE u.filename = ? AND u.verified = 0 AND ${UNREFERENCED}`,
+        args: [filename],
+      })
+      return result.rowsAffected > 0
     },
 
     async listUnreferenced(createdBefore, { after, limit }) {
