@@ -15,7 +15,7 @@ import {
   ViewerSchema,
 } from '../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../shared/storage/types.js'
-import { declarableTypes, extensionForDeclared } from './services/media-types.js'
+import { declarableTypes, extensionForDeclared } from '../shared/media-types.js'
 import { parseMediaUrl } from './services/url-guard.js'
 
 /**

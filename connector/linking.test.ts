@@ -127,10 +127,9 @@ describe('linking by pairing code', () => {
     ).rejects.toEqual(new AppError('bad_request', Messages.phoneNotSet))
 
     const qr = await h.addSession({ authMethod: 'qrcode', phoneNumber: null })
-    await expect(h.bus.send(qr.id, 'session.requestPairingCode', { sessionId: qr.id })).rejects.toMatchObject(
-      {
-        code: 'bad_request',
-      },
+    // The same answer the API gives before asking the connector (409: the session's own method).
+    await expect(h.bus.send(qr.id, 'session.requestPairingCode', { sessionId: qr.id })).rejects.toEqual(
+      new AppError('conflict', Messages.notPairingSession),
     )
 
     const linked = await h.addSession()

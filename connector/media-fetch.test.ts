@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fetchUrlMedia, MediaFetchMessages } from './media-fetch.js'
+import { Messages } from '../shared/errors.js'
+import { fetchUrlMedia } from './media-fetch.js'
 
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -78,19 +79,19 @@ describe('fetchUrlMedia', () => {
     expect((await fetchWith('/to-pic')).kind).toBe('image')
     await expect(fetchWith('/to-internal')).rejects.toMatchObject({
       code: 'bad_request',
-      message: MediaFetchMessages.nonPublic,
+      message: Messages.urlNonPublic,
     })
-    await expect(fetchWith('/loop')).rejects.toMatchObject({ message: MediaFetchMessages.tooManyRedirects })
+    await expect(fetchWith('/loop')).rejects.toMatchObject({ message: Messages.mediaUrlRedirects })
   })
 
   it('refuses private addresses by default, by literal IP and by name resolved at connect time', async () => {
     await expect(fetchUrlMedia(new URL('/pic', base), { maxBytes: 1_000 })).rejects.toMatchObject({
-      message: MediaFetchMessages.nonPublic,
+      message: Messages.urlNonPublic,
     })
     await expect(
       fetchUrlMedia(new URL(`http://localhost:${port}/pic`), { maxBytes: 1_000 }),
     ).rejects.toMatchObject({
-      message: MediaFetchMessages.nonPublic,
+      message: Messages.urlNonPublic,
     })
   })
 
@@ -106,10 +107,10 @@ describe('fetchUrlMedia', () => {
 
   it('reports HTTP failures and bad schemes clearly', async () => {
     await expect(fetchWith('/missing')).rejects.toMatchObject({
-      message: `${MediaFetchMessages.failed} (HTTP 404)`,
+      message: `${Messages.mediaUrlFailed} (HTTP 404)`,
     })
     await expect(fetchUrlMedia(new URL('ftp://example.com/a.png'), { maxBytes: 1 })).rejects.toMatchObject({
-      message: MediaFetchMessages.invalid,
+      message: Messages.mediaUrlInvalid,
     })
   })
 })

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { fileTypeFromBuffer } from 'file-type'
-import { AppError } from '../shared/errors.js'
+import { AppError, appError, Messages } from '../shared/errors.js'
 import { ipFamily, isNonPublicAddress } from '../shared/net/ip-ranges.js'
 import {
   type MediaKind,
@@ -12,15 +12,6 @@ import {
   mediaKindFromUrl,
   type UrlMediaFetcher,
 } from './status-content.js'
-
-export const MediaFetchMessages = {
-  invalid: 'content must be a valid http(s) URL',
-  nonPublic: 'URL must not point to a private, local or reserved network address',
-  tooLarge: 'Media at the URL is larger than the upload limit',
-  tooManyRedirects: 'Too many redirects while fetching the media URL',
-  timeout: 'Timed out fetching the media URL',
-  failed: 'Could not fetch the media URL',
-} as const
 
 /** The connector's default fetcher: public hosts only, capped at the upload limit. */
 export const publicUrlMediaFetcher =
@@ -56,7 +47,7 @@ const guardedLookup =
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 4)
       if (addresses.length === 0 || addresses.some((a) => !isAllowed(a.address))) {
-        return callback(new BlockedAddressError(MediaFetchMessages.nonPublic), '', 4)
+        return callback(new BlockedAddressError(Messages.urlNonPublic), '', 4)
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
       const first = addresses[0]!
@@ -65,11 +56,10 @@ const guardedLookup =
   }
 
 const assertFetchable = (url: URL, isAllowed: (address: string) => boolean) => {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AppError('bad_request', MediaFetchMessages.invalid)
-  if (url.username || url.password) throw new AppError('bad_request', MediaFetchMessages.invalid)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw appError('mediaUrlInvalid')
+  if (url.username || url.password) throw appError('mediaUrlInvalid')
   const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (ipFamily(host) && !isAllowed(host)) throw new AppError('bad_request', MediaFetchMessages.nonPublic)
+  if (ipFamily(host) && !isAllowed(host)) throw appError('urlNonPublic')
 }
 
 const get = (url: URL, lookup: LookupFunction, signal: AbortSignal) =>
@@ -93,7 +83,7 @@ const readCapped = async (response: IncomingMessage, maxBytes: number): Promise<
     size += chunk.length
     if (size > maxBytes) {
       response.destroy()
-      throw new AppError('payload_too_large', MediaFetchMessages.tooLarge)
+      throw appError('mediaUrlTooLarge')
     }
     chunks.push(chunk)
   }
@@ -119,13 +109,13 @@ export const fetchUrlMedia = async (start: URL, options: UrlMediaFetchOptions): 
       const status = response.statusCode ?? 0
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume()
-        if (hop >= maxRedirects) throw new AppError('bad_request', MediaFetchMessages.tooManyRedirects)
+        if (hop >= maxRedirects) throw appError('mediaUrlRedirects')
         url = new URL(response.headers.location, url)
         continue
       }
       if (status < 200 || status >= 300) {
         response.resume()
-        throw new AppError('bad_request', `${MediaFetchMessages.failed} (HTTP ${status})`)
+        throw appError('mediaUrlStatus', String(status))
       }
       const hinted = mediaKindFromContentType(response.headers['content-type']) ?? mediaKindFromUrl(url)
       if (!hinted) {
@@ -135,7 +125,7 @@ export const fetchUrlMedia = async (start: URL, options: UrlMediaFetchOptions): 
       const declared = Number(response.headers['content-length'])
       if (Number.isFinite(declared) && declared > options.maxBytes) {
         response.destroy()
-        throw new AppError('payload_too_large', MediaFetchMessages.tooLarge)
+        throw appError('mediaUrlTooLarge')
       }
       const bytes = await readCapped(response, options.maxBytes)
       const sniffed = await fileTypeFromBuffer(bytes)
@@ -150,11 +140,11 @@ export const fetchUrlMedia = async (start: URL, options: UrlMediaFetchOptions): 
       error instanceof BlockedAddressError ||
       (error as { cause?: unknown }).cause instanceof BlockedAddressError
     ) {
-      throw new AppError('bad_request', MediaFetchMessages.nonPublic)
+      throw appError('urlNonPublic')
     }
     if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
-      throw new AppError('bad_request', MediaFetchMessages.timeout)
+      throw appError('mediaUrlTimeout')
     }
-    throw new AppError('bad_request', MediaFetchMessages.failed)
+    throw appError('mediaUrlFailed')
   }
 }

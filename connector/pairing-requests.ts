@@ -1,4 +1,4 @@
-import { AppError, Messages } from '../shared/errors.js'
+import { type AppError, appError } from '../shared/errors.js'
 
 export interface PairingResult {
   pairingCode: string
@@ -27,9 +27,9 @@ export class PairingRequests {
 
   /** A promise for the next code this session gets, or the error that prevents one. */
   waitForCode(timeoutMs = WAIT_TIMEOUT_MS): Promise<PairingResult> {
-    this.failAll(new AppError('unavailable', Messages.cannotPair))
+    this.failAll(appError('cannotPairInTime'))
     return new Promise<PairingResult>((resolve, reject) => {
-      const timer = setTimeout(() => this.failAll(new AppError('timeout', Messages.cannotPair)), timeoutMs)
+      const timer = setTimeout(() => this.failAll(appError('cannotPairInTime')), timeoutMs)
       timer.unref?.()
       this.waiter = { resolve, reject, timer }
     })

@@ -192,7 +192,7 @@ describe('sending a status', () => {
     expect(row?.state).toBe('failed')
   })
 
-  it('streams an uploaded image from the store with its caption, and 404s a missing upload', async () => {
+  it('streams an uploaded image from the store with its caption, and refuses a missing upload', async () => {
     const { sessionId, sock } = await openSession()
     const name = '1730000000000-abcdef12.jpg'
     const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])
@@ -223,7 +223,7 @@ describe('sending a status', () => {
     expect(row?.mediaFilename).toBe(name)
 
     await expect(send(sessionId, { type: 'video', content: '1730000000000-missing1.mp4' })).rejects.toEqual(
-      new AppError('not_found', Messages.fileNotFound),
+      new AppError('bad_request', Messages.fileNotFound),
     )
   })
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { EventPublisher } from '../shared/bus/types.js'
 import type { CommandInput, CommandReply } from '../shared/commands.js'
 import type { Repositories, StatusRecord } from '../shared/db/types.js'
-import { AppError, Messages } from '../shared/errors.js'
+import { type AppError, appError, Messages } from '../shared/errors.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { phoneJid, STATUS_BROADCAST_JID } from './jid.js'
 import { ownIdentity } from './linking.js'
@@ -47,12 +47,6 @@ const LID_LOOKUP_TIMEOUT_MS = 10_000
 export type SendStatusInput = CommandInput<'status.send'>
 export type SendStatusReply = CommandReply<'status.send'>
 
-const Errors = {
-  prepareTimeout: 'WhatsApp took too long to prepare the status',
-  ackTimeout: 'No acknowledgement from WhatsApp in time',
-  closed: 'The WhatsApp connection closed before the status was acknowledged',
-} as const
-
 /** Stored beside `pending` while a late verdict can still come. */
 const STILL_WAITING = '; a late acknowledgement can still mark it sent'
 
@@ -77,7 +71,7 @@ export const sendStatus = async (
   input: SendStatusInput,
 ): Promise<SendStatusReply> => {
   const own = ownIdentity(ctx.sock.authState.creds)
-  if (!own.ownJid) throw new AppError('conflict', Messages.notConnected)
+  if (!own.ownJid) throw appError('notConnected')
   // Until its status row is stored nothing refers to the upload: hold it against the orphan sweep.
   const usesUpload = input.type === 'image' || input.type === 'video'
   const release = usesUpload ? ctx.mediaInUse?.claim(input.content) : undefined
@@ -160,9 +154,9 @@ const deliver = async (
 
   const written = await settleWithin(sending, ctx.prepareTimeoutMs)
   if (written.state === 'pending') {
-    await keepWaiting(send, Errors.prepareTimeout)
+    await keepWaiting(send, Messages.sendPrepareTimeout)
     ctx.background(finishLateSend(send, watch, sending, remaining))
-    throw new AppError('timeout', Errors.prepareTimeout)
+    throw appError('sendPrepareTimeout')
   }
   // A rejection after the stanza went out (Baileys commits its key store last) still counts as
   // sent when the server has already accepted it.
@@ -172,9 +166,9 @@ const deliver = async (
     throw await markFailed(send, couldNotSend(written.reason))
   }
   if (ack.state === 'pending') {
-    await keepWaiting(send, Errors.ackTimeout)
+    await keepWaiting(send, Messages.sendAckTimeout)
     ctx.background(finishLateAck(send, watch, remaining))
-    throw new AppError('timeout', Errors.ackTimeout)
+    throw appError('sendAckTimeout')
   }
   const verdict = ack.state === 'fulfilled' ? ack.value : CLOSED
   if (!verdict.ok) {
@@ -238,7 +232,7 @@ const finishLateSend = async (
   watch.stop()
   await markFailed(
     send,
-    first.state === 'rejected' ? couldNotSend(first.reason) : new AppError('timeout', Errors.prepareTimeout),
+    first.state === 'rejected' ? couldNotSend(first.reason) : appError('sendPrepareTimeout'),
   )
 }
 
@@ -252,21 +246,18 @@ const finishLateAck = async (send: PendingSend, watch: AckWatch, remaining: () =
   }
   watch.stop()
   const verdict = ack.state === 'fulfilled' && !ack.value.ok ? ack.value : CLOSED
-  await markFailed(
-    send,
-    ack.state === 'pending' ? new AppError('timeout', Errors.ackTimeout) : ackError(verdict),
-  )
+  await markFailed(send, ack.state === 'pending' ? appError('sendAckTimeout') : ackError(verdict))
 }
 
 const couldNotSend = (error: unknown): AppError => {
   const reason = error instanceof Error ? error.message.slice(0, 200) : 'unknown error'
-  return new AppError('unavailable', `WhatsApp could not send the status: ${reason}`)
+  return appError('couldNotSend', reason)
 }
 
 const ackError = (verdict: Exclude<AckVerdict, { ok: true }>): AppError =>
   verdict.reason === 'rejected'
-    ? new AppError('unavailable', `WhatsApp rejected the status (error ${verdict.code})`)
-    : new AppError('unavailable', Errors.closed)
+    ? appError('statusRejected', String(verdict.code))
+    : appError('sendConnectionClosed')
 
 /** Leaves the status `pending`, saying what it waits for. */
 const keepWaiting = async ({ ctx, row }: PendingSend, reason: string): Promise<void> => {

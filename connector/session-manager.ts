@@ -11,7 +11,7 @@ import {
   type ReplyEnvelope,
 } from '../shared/commands.js'
 import type { Repositories } from '../shared/db/types.js'
-import { AppError, Messages } from '../shared/errors.js'
+import { AppError, appError } from '../shared/errors.js'
 import { LruMap } from './lru.js'
 import type { SessionRuntime } from './session-runtime.js'
 
@@ -58,7 +58,7 @@ export class SessionManager {
 
   /** The bus handler. */
   readonly handle = (command: CommandEnvelope): Promise<unknown> => {
-    if (!this.accepting) return Promise.reject(new AppError('unavailable', Messages.connectorUnavailable))
+    if (!this.accepting) return Promise.reject(appError('connectorUnavailable'))
     const previous = this.recent.get(command.id)
     if (previous) return previous
     const result = this.run(command)
@@ -132,10 +132,10 @@ export class SessionManager {
   }
 
   private async run(command: CommandEnvelope): Promise<unknown> {
-    if (!isCommandName(command.name)) throw new AppError('bad_request', `Unknown command ${command.name}`)
+    if (!isCommandName(command.name)) throw appError('unknownCommand', command.name)
     if (command.deadline && command.deadline < this.deps.now()) {
       // The caller has answered 504 already; doing the work now would surprise them.
-      throw new AppError('timeout', Messages.connectorTimeout)
+      throw appError('connectorTimeout')
     }
     const parsed = commands[command.name].input.safeParse(command.input)
     if (!parsed.success) throw new AppError('bad_request', parsed.error.issues[0]?.message ?? 'Invalid input')
@@ -194,12 +194,12 @@ export class SessionManager {
         const runtime = this.runtimes.get(sessionId)
         if (!runtime) {
           await this.assertExists(sessionId)
-          throw new AppError('conflict', Messages.notConnected)
+          throw appError('notConnected')
         }
         return (await runtime.sendStatus(input as CommandInput<'status.send'>)) as CommandReply<N>
       }
     }
-    throw new AppError('bad_request', `Unknown command ${name}`)
+    throw appError('unknownCommand', name)
   }
 
   private getOrCreate(sessionId: string): SessionRuntime {
@@ -219,8 +219,7 @@ export class SessionManager {
   }
 
   private async assertExists(sessionId: string): Promise<void> {
-    if (!(await this.deps.repos.sessions.get(sessionId)))
-      throw new AppError('not_found', Messages.sessionNotFound)
+    if (!(await this.deps.repos.sessions.get(sessionId))) throw appError('sessionNotFound')
   }
 }
 
@@ -229,7 +228,7 @@ export class SessionManager {
  * stopped before it finished: whether WhatsApp got it is unknown, so it is not tried again.
  */
 const answerFrom = (reply: ReplyEnvelope | null): unknown => {
-  if (!reply) throw new AppError('unavailable', Messages.commandInterrupted)
+  if (!reply) throw appError('commandInterrupted')
   if (reply.ok) return reply.data
   throw toAppError(reply.error)
 }

@@ -4,7 +4,7 @@ import type { EventPublisher } from '../shared/bus/types.js'
 import type { CommandReply } from '../shared/commands.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories, SessionRecord } from '../shared/db/index.js'
-import { AppError, Messages } from '../shared/errors.js'
+import { AppError, appError, Messages } from '../shared/errors.js'
 import type { SessionState } from '../shared/schemas.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import type { DbAuthState } from './auth/auth-state.js'
@@ -136,7 +136,7 @@ export class SessionRuntime {
   /** Tears the socket down (no logout) and connects afresh. */
   async restart(): Promise<void> {
     this.closeConnection()
-    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    this.pairing.failAll(appError('cannotPair'))
     this.active = true
     this.backoff.reset()
     await this.openConnection()
@@ -151,7 +151,7 @@ export class SessionRuntime {
     this.active = false
     this.closeConnection()
     this.wakeOpenWaiters()
-    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    this.pairing.failAll(appError('cannotPair'))
     // The socket is gone: their verdicts are `closed` now; let them record it before the db closes.
     await this.settleLateSends()
     if (persist) {
@@ -166,7 +166,7 @@ export class SessionRuntime {
     const connection = this.connection
     this.closeConnection({ keepSocket: true })
     this.wakeOpenWaiters()
-    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    this.pairing.failAll(appError('cannotPair'))
     let loggedOut = false
     if (connection) {
       if (this.status.state === 'open' && isLinked(connection.sock.authState.creds)) {
@@ -191,13 +191,13 @@ export class SessionRuntime {
    */
   async requestPairingCode(): Promise<CommandReply<'session.requestPairingCode'>> {
     const session = await this.loadSession()
-    if (session.authMethod !== 'pairing') throw new AppError('bad_request', Messages.notPairingSession)
+    if (session.authMethod !== 'pairing') throw appError('notPairingSession')
     if (!this.auth) this.auth = await this.deps.loadAuth()
     if (this.status.state === 'open' || isLinked(this.auth.state.creds)) {
-      throw new AppError('conflict', Messages.alreadyConnected)
+      throw appError('alreadyConnected')
     }
-    if (this.pairing.inProgress) throw new AppError('conflict', Messages.pairingInProgress)
-    if (!session.phoneNumber) throw new AppError('bad_request', Messages.phoneNotSet)
+    if (this.pairing.inProgress) throw appError('pairingInProgress')
+    if (!session.phoneNumber) throw appError('phoneNotSet')
 
     const result = this.pairing.waitForCode()
     const connection = this.connection
@@ -209,7 +209,7 @@ export class SessionRuntime {
       try {
         await this.openConnection()
       } catch (error) {
-        this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+        this.pairing.failAll(appError('cannotPair'))
         result.catch(() => {})
         throw error
       }
@@ -220,7 +220,7 @@ export class SessionRuntime {
   async sendStatus(input: SendStatusInput): Promise<SendStatusReply> {
     if (this.loggingIn) await this.untilOpen(SEND_WAITS_FOR_LOGIN_MS)
     const connection = this.connection
-    if (!connection || this.status.state !== 'open') throw new AppError('conflict', Messages.notConnected)
+    if (!connection || this.status.state !== 'open') throw appError('notConnected')
     const { config } = this.deps
     return sendStatus(
       {
@@ -285,7 +285,7 @@ export class SessionRuntime {
 
   private async loadSession(): Promise<SessionRecord> {
     const session = await this.deps.repos.sessions.get(this.sessionId)
-    if (!session) throw new AppError('not_found', Messages.sessionNotFound)
+    if (!session) throw appError('sessionNotFound')
     this.status.record = session
     return session
   }
@@ -397,7 +397,7 @@ export class SessionRuntime {
     const phoneNumber = session.phoneNumber
     if (!phoneNumber) {
       // Nothing to retry until a number is set; the request-pairing-code command starts over then.
-      this.pairing.failAll(new AppError('bad_request', Messages.phoneNotSet))
+      this.pairing.failAll(appError('phoneNotSet'))
       void this.status.publish('pairing-code-error', {
         sessionId: this.sessionId,
         error: Messages.phoneNotSet,
@@ -419,7 +419,7 @@ export class SessionRuntime {
     phoneNumber: string,
   ): Promise<void> {
     if (connection !== this.connection) {
-      this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+      this.pairing.failAll(appError('cannotPair'))
       return
     }
     await this.status.set('pairing', { pairingCode, qrCode: null, lastError: null })
@@ -435,7 +435,7 @@ export class SessionRuntime {
   private async onPairingFailed(connection: Connection, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : 'Pairing code request failed'
     this.log.warn({ reason: message }, 'pairing code request failed')
-    this.pairing.failAll(error instanceof AppError ? error : new AppError('unavailable', Messages.cannotPair))
+    this.pairing.failAll(error instanceof AppError ? error : appError('cannotPair'))
     await this.status.publish('pairing-code-error', { sessionId: this.sessionId, error: message })
     if (connection !== this.connection || !this.active) return
     // The request set `creds.me` already; a clean start needs fresh creds and a new socket.
@@ -448,7 +448,7 @@ export class SessionRuntime {
   private async onOpen(connection: Connection): Promise<void> {
     this.backoff.reset()
     this.identity = ownIdentity(connection.sock.authState.creds)
-    this.pairing.failAll(new AppError('conflict', Messages.alreadyConnected))
+    this.pairing.failAll(appError('alreadyConnected'))
     await this.status.set('open', { ...this.identity, pairingCode: null, qrCode: null, lastError: null })
     this.wakeOpenWaiters()
     await this.status.announce()
@@ -457,7 +457,7 @@ export class SessionRuntime {
   private async onClose(connection: Connection, error: unknown): Promise<void> {
     connection.detach()
     if (connection === this.connection) this.connection = null
-    this.pairing.failAll(new AppError('unavailable', Messages.cannotPair))
+    this.pairing.failAll(appError('cannotPair'))
     if (!this.active) return
     const code = disconnectStatusCode(error)
     const reason = describeDisconnect(error, code)

@@ -1,31 +1,12 @@
 import { Readable } from 'node:stream'
 import type { AnyMessageContent } from '@whiskeysockets/baileys'
 import { fileTypeFromBuffer } from 'file-type'
-import { AppError, Messages } from '../shared/errors.js'
+import { appError } from '../shared/errors.js'
+import { type MediaKind, SNIFF_BYTES } from '../shared/media-types.js'
 import type { StatusType } from '../shared/schemas.js'
 import { type MediaStore, SAFE_MEDIA_NAME } from '../shared/storage/types.js'
 
-const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'])
-const VIDEO_EXTENSIONS = new Set(['mp4', 'avi', 'mov', 'wmv', 'flv', 'mkv', 'webm'])
-
-export type MediaKind = 'image' | 'video'
-
-/** Finds a URL's media kind from the extension of its path, ignoring query and fragment. */
-export const mediaKindFromUrl = (url: URL): MediaKind | null => {
-  const match = /\.([a-z0-9]+)$/i.exec(url.pathname)
-  const extension = match?.[1]?.toLowerCase()
-  if (!extension) return null
-  if (IMAGE_EXTENSIONS.has(extension)) return 'image'
-  if (VIDEO_EXTENSIONS.has(extension)) return 'video'
-  return null
-}
-
-export const mediaKindFromContentType = (contentType: string | null | undefined): MediaKind | null => {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase()
-  if (type?.startsWith('image/')) return 'image'
-  if (type?.startsWith('video/')) return 'video'
-  return null
-}
+export { type MediaKind, mediaKindFromContentType, mediaKindFromUrl } from '../shared/media-types.js'
 
 export interface StatusContentInput {
   type: StatusType
@@ -52,9 +33,6 @@ export type UrlMediaFetcher = (
   url: URL,
 ) => Promise<{ kind: MediaKind | null; bytes: Buffer | null; mimetype: string | null }>
 
-/** Enough leading bytes for `file-type` to tell every format it knows. */
-const SNIFF_BYTES = 4100
-
 /**
  * Turns a send-status request into Baileys content. Uploads are streamed from the store (local
  * folder or S3) into Baileys' encryption; URL media is downloaded by the
@@ -72,11 +50,11 @@ export const prepareStatusContent = async (
     case 'image':
     case 'video': {
       const name = input.content
-      if (!SAFE_MEDIA_NAME.test(name)) throw new AppError('not_found', Messages.fileNotFound)
+      if (!SAFE_MEDIA_NAME.test(name)) throw appError('fileNotFound')
       // Unless told, Baileys labels every image JPEG and every video MP4: say what the file is.
       const head = await deps.media.readHead(name, SNIFF_BYTES)
       const stream = head ? await deps.media.openStream(name) : null
-      if (!head || !stream) throw new AppError('not_found', Messages.fileNotFound)
+      if (!head || !stream) throw appError('fileNotFound')
       const mimetype = (await fileTypeFromBuffer(head))?.mime
       // A stream, not the bytes: a large video is read from the store as Baileys encrypts it.
       const media = { stream: Readable.from(stream) }
@@ -106,10 +84,10 @@ const parseHttpUrl = (raw: string): URL => {
   try {
     url = new URL(raw)
   } catch {
-    throw new AppError('bad_request', 'content must be a valid http(s) URL')
+    throw appError('mediaUrlInvalid')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('bad_request', 'content must be a valid http(s) URL')
+    throw appError('mediaUrlInvalid')
   }
   return url
 }

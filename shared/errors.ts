@@ -35,31 +35,94 @@ export class AppError extends Error {
 export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && Object.hasOwn(HTTP_STATUS, value)
 
-/** The documented messages, kept in one place so the API, connector and tests agree on them. */
-export const Messages = {
-  sessionNotFound: 'Session not found',
-  sessionExists: 'Session already exists',
-  alreadyConnected: 'Session is already connected',
-  phoneNotSet: 'Phone number not set for this session',
-  pairingInProgress: 'Pairing code request already in progress',
-  cannotPair: 'Cannot generate pairing code at this time',
-  notConnected: 'WhatsApp is not connected',
-  notPairingSession: 'Session uses QR code authentication',
-  notQrSession: 'Session uses pairing code authentication',
-  qrNotAvailable: 'QR code not available yet',
-  statusNotFound: 'Status not found',
-  onlyMedia: 'Only image and video files are allowed',
-  noFile: 'No file uploaded',
-  fileTooLarge: 'File too large',
-  fileNotFound: 'Uploaded file not found',
-  unauthorized: 'Invalid or missing API key',
-  rateLimited: 'Too many requests, please try again later',
-  connectorTimeout: 'The connector did not answer in time',
-  connectorUnavailable: 'No connector is available for this session',
-  commandInterrupted:
+type Message = string | ((...args: string[]) => string)
+
+/**
+ * Every error a client can be told, each with the one code (and so HTTP status) it always comes
+ * with: the API, the connector and the tests all name errors from here, so the same condition can
+ * never answer 400 on one path and 404 on another. Some messages take details (`appError(name, …)`).
+ */
+export const Errors = {
+  // sessions and linking
+  sessionNotFound: ['not_found', 'Session not found'],
+  sessionExists: ['conflict', 'Session already exists'],
+  alreadyConnected: ['conflict', 'Session is already connected'],
+  phoneNotSet: ['bad_request', 'Phone number not set for this session'],
+  pairingInProgress: ['conflict', 'Pairing code request already in progress'],
+  cannotPair: ['unavailable', 'Cannot generate pairing code at this time'],
+  /** WhatsApp gave no pairing code within the request's time. */
+  cannotPairInTime: ['timeout', 'Cannot generate pairing code at this time'],
+  notConnected: ['conflict', 'WhatsApp is not connected'],
+  notPairingSession: ['conflict', 'Session uses QR code authentication'],
+  // statuses
+  statusNotFound: ['not_found', 'Status not found'],
+  sendPrepareTimeout: ['timeout', 'WhatsApp took too long to prepare the status'],
+  sendAckTimeout: ['timeout', 'No acknowledgement from WhatsApp in time'],
+  sendConnectionClosed: ['unavailable', 'The WhatsApp connection closed before the status was acknowledged'],
+  statusRejected: ['unavailable', (code: string) => `WhatsApp rejected the status (error ${code})`],
+  couldNotSend: ['unavailable', (reason: string) => `WhatsApp could not send the status: ${reason}`],
+  // uploads
+  onlyMedia: ['unsupported_media_type', 'Only image and video files are allowed'],
+  noFile: ['bad_request', 'No file uploaded'],
+  fileTooLarge: ['payload_too_large', 'File too large'],
+  fileNotFound: ['bad_request', 'Uploaded file not found'],
+  uploadLinkInvalid: ['unauthorized', 'Invalid upload link'],
+  uploadLinkExpired: ['unauthorized', 'Upload link has expired'],
+  uploadLinkUsed: ['conflict', 'This upload link has already been used'],
+  uploadTypeMismatch: [
+    'unsupported_media_type',
+    (sniffed: string, declared: string) =>
+      `File content is ${sniffed}, but the upload link was signed for ${declared}`,
+  ],
+  uploadContentType: ['bad_request', (declared: string) => `Content-Type must be ${declared}`],
+  invalidMediaName: ['bad_request', 'Invalid media file name'],
+  multipartMalformed: ['bad_request', 'Malformed multipart body'],
+  multipartTooManyParts: ['bad_request', 'Too many parts in multipart body'],
+  uploadInterrupted: ['bad_request', 'Upload was interrupted'],
+  // media URLs (the API's check at request time, the connector's at download time)
+  urlInvalid: ['bad_request', 'content must be a valid http(s) URL for type "url"'],
+  urlScheme: ['bad_request', 'URL must use http or https'],
+  urlCredentials: ['bad_request', 'URL must not contain a username or password'],
+  urlNonPublic: ['bad_request', 'URL must not point to a private, local or reserved network address'],
+  urlUnresolvable: ['bad_request', 'Could not resolve the URL host'],
+  mediaUrlInvalid: ['bad_request', 'content must be a valid http(s) URL'],
+  mediaUrlTooLarge: ['payload_too_large', 'Media at the URL is larger than the upload limit'],
+  mediaUrlRedirects: ['bad_request', 'Too many redirects while fetching the media URL'],
+  mediaUrlTimeout: ['bad_request', 'Timed out fetching the media URL'],
+  mediaUrlFailed: ['bad_request', 'Could not fetch the media URL'],
+  mediaUrlStatus: ['bad_request', (status: string) => `Could not fetch the media URL (HTTP ${status})`],
+  // access
+  unauthorized: ['unauthorized', 'Invalid or missing API key'],
+  rateLimited: ['rate_limited', 'Too many requests, please try again later'],
+  // the bus and the system
+  connectorTimeout: ['timeout', 'The connector did not answer in time'],
+  connectorUnavailable: ['unavailable', 'No connector is available for this session'],
+  commandInterrupted: [
+    'unavailable',
     'The connector handling this command stopped before it finished; it is not run again because its outcome is unknown',
-  busUnavailable: 'The command bus (Redis) is unavailable, please try again shortly',
-  busLostReply:
+  ],
+  busUnavailable: ['unavailable', 'The command bus (Redis) is unavailable, please try again shortly'],
+  busLostReply: [
+    'timeout',
     'The command bus (Redis) failed while waiting for the answer; the command may have been carried out',
-  internal: 'Internal server error',
-} as const
+  ],
+  databaseDown: ['unavailable', 'The database is unreachable'],
+  storageUnavailable: ['unavailable', 'Media storage is unavailable'],
+  unknownCommand: ['bad_request', (name: string) => `Unknown command ${name}`],
+  internal: ['internal', 'Internal server error'],
+} as const satisfies Record<string, readonly [ErrorCode, Message]>
+
+export type ErrorName = keyof typeof Errors
+
+type MessageArgs<N extends ErrorName> = (typeof Errors)[N][1] extends (...args: infer A) => string ? A : []
+
+/** The error named `name`, with its code from the table. */
+export const appError = <N extends ErrorName>(name: N, ...args: MessageArgs<N>): AppError => {
+  const [code, message] = Errors[name] as readonly [ErrorCode, Message]
+  return new AppError(code, typeof message === 'function' ? message(...(args as string[])) : message)
+}
+
+/** The messages alone, for code that compares against them (tests, docs). */
+export const Messages = Object.fromEntries(
+  Object.entries(Errors).map(([name, [, message]]) => [name, message]),
+) as { readonly [N in ErrorName]: (typeof Errors)[N][1] }

@@ -1,7 +1,7 @@
 import type { CommandClient, EventPublisher } from '../../shared/bus/types.js'
 import type { Config } from '../../shared/config.js'
 import type { Repositories, SessionRecord } from '../../shared/db/types.js'
-import { AppError, Messages } from '../../shared/errors.js'
+import { AppError, appError } from '../../shared/errors.js'
 import type { EventMessage } from '../../shared/events.js'
 import type { MediaStore } from '../../shared/storage/types.js'
 import type { AppLogger, HostResolver } from '../types.js'
@@ -20,7 +20,7 @@ export interface ServiceContext {
 
 export const requireSession = async (ctx: ServiceContext, sessionId: string): Promise<SessionRecord> => {
   const session = await ctx.repos.sessions.get(sessionId)
-  if (!session) throw new AppError('not_found', Messages.sessionNotFound)
+  if (!session) throw appError('sessionNotFound')
   return session
 }
 

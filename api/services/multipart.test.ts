@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AppError, Messages } from '../../shared/errors.js'
-import { MAX_BUFFERED_BYTES, MultipartMessages, receiveMultipartFile } from './multipart.js'
+import { MAX_BUFFERED_BYTES, receiveMultipartFile } from './multipart.js'
 
 const encoder = new TextEncoder()
 const BOUNDARY = 'unit-boundary-42'
@@ -130,23 +130,23 @@ describe('receiveMultipartFile', () => {
   it('refuses malformed and truncated bodies with 400', async () => {
     const truncated = filePart('video', 'cut short').slice(0, -4)
     const cases: [Uint8Array, string][] = [
-      [new Uint8Array(), MultipartMessages.malformed],
-      [truncated, MultipartMessages.malformed],
-      [concat(filePart('file', 'x')).slice(0, -3), MultipartMessages.malformed],
-      [encoder.encode(`--${BOUNDARY}\r\nContent-Disp`), MultipartMessages.malformed],
+      [new Uint8Array(), Messages.multipartMalformed],
+      [truncated, Messages.multipartMalformed],
+      [concat(filePart('file', 'x')).slice(0, -3), Messages.multipartMalformed],
+      [encoder.encode(`--${BOUNDARY}\r\nContent-Disp`), Messages.multipartMalformed],
       [
         encoder.encode(`--${BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n`),
-        MultipartMessages.malformed,
+        Messages.multipartMalformed,
       ],
       [
         concat(
           filePart('video', 'x', 'Content-Disposition: form-data; name="v"; filename*=UTF-8\'\'%E0%A4%A\r\n'),
         ),
-        MultipartMessages.malformed,
+        Messages.multipartMalformed,
       ],
       [
         concat(...Array.from({ length: 40 }, (_, i) => fieldPart(`f${i}`, 'x')), closing),
-        MultipartMessages.tooManyParts,
+        Messages.multipartTooManyParts,
       ],
     ]
     for (const [bytes, message] of cases) {
@@ -154,7 +154,7 @@ describe('receiveMultipartFile', () => {
     }
     expect(await failure(receive(streamOf(closing).stream, { contentType: 'multipart/form-data' }))).toEqual({
       status: 400,
-      message: MultipartMessages.malformed,
+      message: Messages.multipartMalformed,
     })
   })
 
@@ -171,7 +171,7 @@ describe('receiveMultipartFile', () => {
         }
       },
     })
-    expect(await failure(result)).toEqual({ status: 400, message: MultipartMessages.malformed })
+    expect(await failure(result)).toEqual({ status: 400, message: Messages.multipartMalformed })
     expect(consumerSaw).toBeInstanceOf(AppError)
   })
 
@@ -183,7 +183,7 @@ describe('receiveMultipartFile', () => {
         discarded.push(value)
       },
     })
-    expect(await failure(result)).toEqual({ status: 400, message: MultipartMessages.malformed })
+    expect(await failure(result)).toEqual({ status: 400, message: Messages.multipartMalformed })
     expect(discarded).toEqual(['complete'])
   })
 
@@ -242,7 +242,7 @@ describe('receiveMultipartFile', () => {
       },
     })
     setTimeout(() => abort.abort(), 20)
-    expect(await failure(result)).toEqual({ status: 400, message: MultipartMessages.interrupted })
+    expect(await failure(result)).toEqual({ status: 400, message: Messages.uploadInterrupted })
     expect(cleanedUp).toBe(true)
   })
 
@@ -255,7 +255,7 @@ describe('receiveMultipartFile', () => {
         controller.enqueue(filePart('video', 'x'.repeat(100)).slice(0, 150))
       },
     })
-    expect(await failure(receive(stream))).toEqual({ status: 400, message: MultipartMessages.interrupted })
+    expect(await failure(receive(stream))).toEqual({ status: 400, message: Messages.uploadInterrupted })
   })
 
   it("passes the consumer's own refusal through and stops reading", async () => {

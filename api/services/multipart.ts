@@ -1,5 +1,5 @@
 import { type MultipartError, make } from 'multipasta'
-import { AppError, Messages } from '../../shared/errors.js'
+import { type AppError, appError } from '../../shared/errors.js'
 
 export interface MultipartFileOptions<T> {
   body: ReadableStream<Uint8Array> | null
@@ -20,12 +20,6 @@ export interface MultipartFileOptions<T> {
   discard?: ((result: T) => Promise<unknown>) | undefined
 }
 
-export const MultipartMessages = {
-  malformed: 'Malformed multipart body',
-  interrupted: 'Upload was interrupted',
-  tooManyParts: 'Too many parts in multipart body',
-} as const
-
 /**
  * How far reading may run ahead of the consumer. Past this the request is not read until the
  * consumer catches up, so a slow disk means a slow upload, never a file held in memory.
@@ -35,15 +29,13 @@ export const MAX_BUFFERED_BYTES = 256 * 1024
 /** A form with a file and a few small fields never needs more; a flood of parts is refused. */
 const MAX_PARTS = 30
 
-const tooLarge = () => new AppError('payload_too_large', Messages.fileTooLarge)
-const malformed = () => new AppError('bad_request', MultipartMessages.malformed)
-const interrupted = () => new AppError('bad_request', MultipartMessages.interrupted)
+const tooLarge = () => appError('fileTooLarge')
+const malformed = () => appError('multipartMalformed')
+const interrupted = () => appError('uploadInterrupted')
 
 const fromParserError = (error: MultipartError): AppError => {
   if (error._tag === 'ReachedLimit') {
-    return error.limit === 'MaxParts'
-      ? new AppError('bad_request', MultipartMessages.tooManyParts)
-      : tooLarge()
+    return error.limit === 'MaxParts' ? appError('multipartTooManyParts') : tooLarge()
   }
   return malformed()
 }

@@ -1,4 +1,4 @@
-import { AppError, Messages } from '../../shared/errors.js'
+import { appError } from '../../shared/errors.js'
 import type { AuthMethod, SessionView } from '../../shared/schemas.js'
 import {
   errorSummary,
@@ -108,7 +108,7 @@ export class SessionService {
   async updatePhoneNumber(sessionId: string, phoneNumber: string) {
     await requireSession(this.ctx, sessionId)
     const updated = await this.ctx.repos.sessions.update(sessionId, { phoneNumber })
-    if (!updated) throw new AppError('not_found', Messages.sessionNotFound)
+    if (!updated) throw appError('sessionNotFound')
     return { sessionId, phoneNumber, message: 'Phone number updated successfully' }
   }
 
@@ -140,9 +140,9 @@ export class SessionService {
 
   async requestPairingCode(sessionId: string) {
     const session = await requireSession(this.ctx, sessionId)
-    if (isConnected(session)) throw new AppError('conflict', Messages.alreadyConnected)
-    if (session.authMethod !== 'pairing') throw new AppError('conflict', Messages.notPairingSession)
-    if (!session.phoneNumber) throw new AppError('bad_request', Messages.phoneNotSet)
+    if (isConnected(session)) throw appError('alreadyConnected')
+    if (session.authMethod !== 'pairing') throw appError('notPairingSession')
+    if (!session.phoneNumber) throw appError('phoneNotSet')
     const reply = await this.ctx.commands.send(sessionId, 'session.requestPairingCode', { sessionId })
     return {
       sessionId,

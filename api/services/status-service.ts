@@ -1,4 +1,4 @@
-import { AppError, Messages } from '../../shared/errors.js'
+import { appError } from '../../shared/errors.js'
 import type { StatusType, StatusView, Viewer } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../../shared/storage/types.js'
@@ -28,7 +28,7 @@ export class StatusService {
     const content = input.type === 'text' ? input.content : input.content.trim()
     if (input.type === 'image' || input.type === 'video') await this.assertUploaded(content, input.type)
     if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
-    if (!isConnected(session)) throw new AppError('conflict', Messages.notConnected)
+    if (!isConnected(session)) throw appError('notConnected')
     const isText = input.type === 'text'
     const reply = await this.ctx.commands.send(sessionId, 'status.send', {
       sessionId,
@@ -63,7 +63,7 @@ export class StatusService {
   async viewers(sessionId: string, statusId: string): Promise<Viewer[]> {
     await requireSession(this.ctx, sessionId)
     const status = await this.ctx.repos.statuses.get(sessionId, statusId)
-    if (!status) throw new AppError('not_found', Messages.statusNotFound)
+    if (!status) throw appError('statusNotFound')
     return (await this.ctx.repos.viewers.list(sessionId, statusId)).map(toViewer)
   }
 
@@ -74,7 +74,7 @@ export class StatusService {
   async delete(sessionId: string, statusId: string) {
     await requireSession(this.ctx, sessionId)
     const deleted = await this.ctx.repos.statuses.delete(sessionId, statusId)
-    if (!deleted) throw new AppError('not_found', Messages.statusNotFound)
+    if (!deleted) throw appError('statusNotFound')
     const released = deleted.mediaFilename
       ? await releaseUnusedMedia(this.ctx, [deleted.mediaFilename])
       : new Set()
@@ -99,10 +99,10 @@ export class StatusService {
    * here the first time a status uses it (415 and removed when they are not what was declared).
    */
   private async assertUploaded(filename: string, kind: 'image' | 'video') {
-    if (!SAFE_MEDIA_NAME.test(filename)) throw new AppError('bad_request', Messages.fileNotFound)
+    if (!SAFE_MEDIA_NAME.test(filename)) throw appError('fileNotFound')
     const upload = await this.ctx.repos.uploads.get(filename)
-    if (!upload || upload.kind !== kind) throw new AppError('bad_request', Messages.fileNotFound)
+    if (!upload || upload.kind !== kind) throw appError('fileNotFound')
     if (upload.verified === false) return verifyStoredUpload(this.ctx, upload)
-    if (!(await this.ctx.media.exists(filename))) throw new AppError('bad_request', Messages.fileNotFound)
+    if (!(await this.ctx.media.exists(filename))) throw appError('fileNotFound')
   }
 }

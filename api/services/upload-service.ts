@@ -1,6 +1,6 @@
 import { maxUploadBytes } from '../../shared/config.js'
 import type { UploadRecord } from '../../shared/db/types.js'
-import { AppError, Messages } from '../../shared/errors.js'
+import { type AppError, appError } from '../../shared/errors.js'
 import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
 import { iterateWebStream, peekHead } from './byte-streams.js'
 import { errorSummary, type ServiceContext } from './context.js'
@@ -12,20 +12,12 @@ import {
   SNIFF_BYTES,
   type SniffedMedia,
   sniffMedia,
-} from './media-types.js'
+} from '../../shared/media-types.js'
 import { receiveMultipartFile } from './multipart.js'
 import { iso } from './views.js'
 
 /** Room for multipart boundaries, part headers and small fields around the file itself. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024
-
-export const UploadMessages = {
-  linkInvalid: 'Invalid upload link',
-  linkExpired: 'Upload link has expired',
-  linkUsed: 'This upload link has already been used',
-  typeMismatch: (sniffed: string, declared: string) =>
-    `File content is ${sniffed}, but the upload link was signed for ${declared}`,
-} as const
 
 export interface UploadResult {
   filename: string
@@ -41,7 +33,7 @@ export interface SignedUpload {
   sig: string
 }
 
-const tooLarge = () => new AppError('payload_too_large', Messages.fileTooLarge)
+const tooLarge = () => appError('fileTooLarge')
 
 type MediaVerdict = { ok: true; media: SniffedMedia } | { ok: false; error: AppError }
 
@@ -53,12 +45,12 @@ type MediaVerdict = { ok: true; media: SniffedMedia } | { ok: false; error: AppE
  */
 const judgeMedia = (sniffed: SniffedMedia | null, kind: MediaKind, declaredType?: string): MediaVerdict => {
   if (!sniffed || sniffed.kind !== kind) {
-    return { ok: false, error: new AppError('unsupported_media_type', Messages.onlyMedia) }
+    return { ok: false, error: appError('onlyMedia') }
   }
   if (declaredType !== undefined && !isSameMediaType(declaredType, sniffed.mime)) {
     return {
       ok: false,
-      error: new AppError('unsupported_media_type', UploadMessages.typeMismatch(sniffed.mime, declaredType)),
+      error: appError('uploadTypeMismatch', sniffed.mime, declaredType),
     }
   }
   return { ok: true, media: sniffed }
@@ -80,13 +72,13 @@ export const verifyStoredUpload = async (ctx: ServiceContext, upload: UploadReco
   const { media, repos } = ctx
   const { filename } = upload
   const size = await media.size(filename)
-  if (size === null) throw new AppError('bad_request', Messages.fileNotFound)
+  if (size === null) throw appError('fileNotFound')
   let verdict: MediaVerdict
   // The record holds the size the link was signed for: exact with S3, a maximum elsewhere.
   if (size > Math.min(upload.size, maxUploadBytes(ctx.config))) verdict = { ok: false, error: tooLarge() }
   else {
     const head = await media.readHead(filename, SNIFF_BYTES)
-    if (head === null) throw new AppError('bad_request', Messages.fileNotFound)
+    if (head === null) throw appError('fileNotFound')
     verdict = judgeMedia(await sniffMedia(head), upload.kind, upload.mime)
   }
   if (!verdict.ok) {
@@ -99,7 +91,7 @@ export const verifyStoredUpload = async (ctx: ServiceContext, upload: UploadReco
     throw verdict.error
   }
   if (!(await repos.uploads.markVerified(filename, { mime: verdict.media.mime, size }))) {
-    throw new AppError('bad_request', Messages.fileNotFound)
+    throw appError('fileNotFound')
   }
 }
 
@@ -142,7 +134,7 @@ export class UploadService {
       onFile: (file) => this.store(kind, file, maxBytes),
       discard: (stored) => this.ctx.media.delete(stored.filename),
     })
-    if (!result) throw new AppError('bad_request', Messages.noFile)
+    if (!result) throw appError('noFile')
     await this.record(result)
     return result
   }
@@ -157,7 +149,7 @@ export class UploadService {
     if (input.size > this.maxBytes) throw tooLarge()
     const contentType = input.contentType.split(';')[0]?.trim().toLowerCase() ?? ''
     const ext = extensionForDeclared(input.type, contentType)
-    if (!ext) throw new AppError('unsupported_media_type', Messages.onlyMedia)
+    if (!ext) throw appError('onlyMedia')
     const now = this.ctx.clock()
     const filename = newMediaName(now, ext)
     const link = await this.ctx.media.createUploadUrl(filename, {
@@ -190,26 +182,25 @@ export class UploadService {
       this.linkSecret,
       this.ctx.clock(),
     )
-    if (check === 'invalid') throw new AppError('unauthorized', UploadMessages.linkInvalid)
-    if (check === 'expired') throw new AppError('unauthorized', UploadMessages.linkExpired)
+    if (check === 'invalid') throw appError('uploadLinkInvalid')
+    if (check === 'expired') throw appError('uploadLinkExpired')
     const kind: MediaKind | null = extensionForDeclared('image', link.type)
       ? 'image'
       : extensionForDeclared('video', link.type)
         ? 'video'
         : null
-    if (!kind) throw new AppError('unsupported_media_type', Messages.onlyMedia)
+    if (!kind) throw appError('onlyMedia')
     const sentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
-    if (sentType && sentType !== link.type)
-      throw new AppError('bad_request', `Content-Type must be ${link.type}`)
+    if (sentType && sentType !== link.type) throw appError('uploadContentType', link.type)
     const maxBytes = Math.min(link.max, this.maxBytes)
     const length = declaredLength(request)
     if (length !== null && length > maxBytes) throw tooLarge()
     if (this.inFlight.has(filename) || (await this.ctx.media.exists(filename))) {
-      throw new AppError('conflict', UploadMessages.linkUsed)
+      throw appError('uploadLinkUsed')
     }
     this.inFlight.add(filename)
     try {
-      if (!request.body) throw new AppError('bad_request', Messages.noFile)
+      if (!request.body) throw appError('noFile')
       const result = await this.store(kind, iterateWebStream(request.body), maxBytes, {
         name: filename,
         declaredType: link.type,
@@ -234,7 +225,7 @@ export class UploadService {
     const peeked = await peekHead(body, SNIFF_BYTES)
     if (peeked.head.byteLength === 0) {
       await peeked.cancel()
-      throw new AppError('bad_request', Messages.noFile)
+      throw appError('noFile')
     }
     const verdict = judgeMedia(await sniffMedia(peeked.head), kind, signed?.declaredType)
     if (!verdict.ok) {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { AppError } from '../../shared/errors.js'
-import { assertPublicMediaUrl, UrlMessages } from './url-guard.js'
+import { AppError, Messages } from '../../shared/errors.js'
+import { assertPublicMediaUrl } from './url-guard.js'
 
 const refusal = async (promise: Promise<unknown>) => {
   const error = await promise.then(
@@ -27,7 +27,7 @@ describe('assertPublicMediaUrl', () => {
       'http://[0:0:0:0:0:ffff:127.0.0.1]/',
       'http://localhost./',
     ]) {
-      expect(await refusal(assertPublicMediaUrl(raw, resolve))).toBe(UrlMessages.nonPublic)
+      expect(await refusal(assertPublicMediaUrl(raw, resolve))).toBe(Messages.urlNonPublic)
     }
     expect(resolve).not.toHaveBeenCalled()
     await expect(assertPublicMediaUrl('http://8.8.8.8/x.jpg', resolve)).resolves.toBeInstanceOf(URL)
@@ -36,21 +36,21 @@ describe('assertPublicMediaUrl', () => {
   it('refuses a name when any address it resolves to is private', async () => {
     expect(
       await refusal(assertPublicMediaUrl('https://a.example/', async () => ['8.8.8.8', '192.168.0.4'])),
-    ).toBe(UrlMessages.nonPublic)
+    ).toBe(Messages.urlNonPublic)
   })
 
   it('refuses names that do not resolve, or resolve to nothing', async () => {
     const fail = async () => {
       throw new Error('ENOTFOUND')
     }
-    expect(await refusal(assertPublicMediaUrl('https://a.example/', fail))).toBe(UrlMessages.unresolvable)
+    expect(await refusal(assertPublicMediaUrl('https://a.example/', fail))).toBe(Messages.urlUnresolvable)
     expect(await refusal(assertPublicMediaUrl('https://a.example/', async () => []))).toBe(
-      UrlMessages.unresolvable,
+      Messages.urlUnresolvable,
     )
   })
 
   it('without a resolver checks the literal host only', async () => {
     await expect(assertPublicMediaUrl('https://a.example/', undefined)).resolves.toBeInstanceOf(URL)
-    expect(await refusal(assertPublicMediaUrl('http://10.0.0.1/', undefined))).toBe(UrlMessages.nonPublic)
+    expect(await refusal(assertPublicMediaUrl('http://10.0.0.1/', undefined))).toBe(Messages.urlNonPublic)
   })
 })

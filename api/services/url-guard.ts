@@ -1,14 +1,6 @@
-import { AppError } from '../../shared/errors.js'
+import { AppError, appError, Messages } from '../../shared/errors.js'
 import { ipFamily, isNonPublicAddress } from '../../shared/net/ip-ranges.js'
 import type { HostResolver } from '../types.js'
-
-export const UrlMessages = {
-  invalid: 'content must be a valid http(s) URL for type "url"',
-  scheme: 'URL must use http or https',
-  credentials: 'URL must not contain a username or password',
-  nonPublic: 'URL must not point to a private, local or reserved network address',
-  unresolvable: 'Could not resolve the URL host',
-} as const
 
 const RESOLVE_TIMEOUT_MS = 5_000
 
@@ -47,16 +39,16 @@ export const parseMediaUrl = (raw: string): ParsedMediaUrl => {
   try {
     url = new URL(raw.trim())
   } catch {
-    return { ok: false, message: UrlMessages.invalid }
+    return { ok: false, message: Messages.urlInvalid }
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: UrlMessages.scheme }
-  if (url.username || url.password) return { ok: false, message: UrlMessages.credentials }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: Messages.urlScheme }
+  if (url.username || url.password) return { ok: false, message: Messages.urlCredentials }
   // WHATWG URL has already normalised odd IPv4 spellings (0x7f.1, 2130706433) to dotted form.
   const host = url.hostname
     .replace(/^\[|\]$/g, '')
     .replace(/\.$/, '')
     .toLowerCase()
-  if (!host) return { ok: false, message: UrlMessages.invalid }
+  if (!host) return { ok: false, message: Messages.urlInvalid }
   return { ok: true, url, host }
 }
 
@@ -68,18 +60,18 @@ export const assertPublicMediaUrl = async (
   if (!parsed.ok) throw new AppError('bad_request', parsed.message)
   const { url, host } = parsed
   if (ipFamily(host)) {
-    if (isNonPublicAddress(host)) throw new AppError('bad_request', UrlMessages.nonPublic)
+    if (isNonPublicAddress(host)) throw appError('urlNonPublic')
     return url
   }
-  if (isLocalName(host)) throw new AppError('bad_request', UrlMessages.nonPublic)
+  if (isLocalName(host)) throw appError('urlNonPublic')
   if (!resolveHost) return url
   let addresses: string[]
   try {
     addresses = await resolveWithTimeout(resolveHost, host)
   } catch {
-    throw new AppError('bad_request', UrlMessages.unresolvable)
+    throw appError('urlUnresolvable')
   }
-  if (addresses.length === 0) throw new AppError('bad_request', UrlMessages.unresolvable)
-  if (addresses.some(isNonPublicAddress)) throw new AppError('bad_request', UrlMessages.nonPublic)
+  if (addresses.length === 0) throw appError('urlUnresolvable')
+  if (addresses.some(isNonPublicAddress)) throw appError('urlNonPublic')
   return url
 }

@@ -5,7 +5,7 @@ import {
   type CommandReply,
   commands,
 } from '../commands.js'
-import { AppError, isErrorCode, Messages } from '../errors.js'
+import { AppError, appError, isErrorCode } from '../errors.js'
 import type { EventMessage } from '../events.js'
 import type { Bus, CommandHandler, Unsubscribe } from './types.js'
 
@@ -31,7 +31,7 @@ export class InProcessBus implements Bus {
     const parsed = spec.input.safeParse(input)
     if (!parsed.success) throw new AppError('bad_request', parsed.error.issues[0]?.message ?? 'Invalid input')
     const handler = this.handler
-    if (!handler) throw new AppError('unavailable', Messages.connectorUnavailable)
+    if (!handler) throw appError('connectorUnavailable')
     const timeoutMs = Math.max(1, Math.round(spec.timeoutMs * (this.options.timeoutScale ?? 1)))
     const envelope: CommandEnvelope<N> = {
       id: nextCommandId(),
@@ -41,7 +41,7 @@ export class InProcessBus implements Bus {
     }
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AppError('timeout', Messages.connectorTimeout)), timeoutMs)
+      timer = setTimeout(() => reject(appError('connectorTimeout')), timeoutMs)
     })
     try {
       const result = await Promise.race([handler(envelope), timeout])
@@ -89,5 +89,5 @@ export const toAppError = (error: unknown): AppError => {
   ) {
     return new AppError(error.code, String(error.message))
   }
-  return new AppError('internal', Messages.internal)
+  return appError('internal')
 }

@@ -5,7 +5,7 @@ import {
   commands,
   type ReplyEnvelope,
 } from '../commands.js'
-import { AppError, isErrorCode, Messages } from '../errors.js'
+import { AppError, appError, isErrorCode, Messages } from '../errors.js'
 import type { EventMessage } from '../events.js'
 import type { RedisCommands } from '../redis/types.js'
 import { COMMAND_STREAM_MAXLEN, EVENT_STREAM_MAXLEN, RedisKeys } from './redis-keys.js'
@@ -18,7 +18,7 @@ export interface RedisCommandClientOptions {
   newId?: () => string
 }
 
-const busDown = () => new AppError('unavailable', Messages.busUnavailable)
+const busDown = () => appError('busUnavailable')
 
 /** How long a lost wait for a reply is retried (about the longest reconnect delay of a connection). */
 const REPLY_RETRIES = 20
@@ -76,7 +76,7 @@ export class RedisCommandClient {
     } catch {
       throw busDown()
     }
-    if (Number(queued) !== 1) throw new AppError('unavailable', Messages.connectorUnavailable)
+    if (Number(queued) !== 1) throw appError('connectorUnavailable')
 
     let popped: unknown
     for (let retries = 0; ; retries++) {
@@ -89,12 +89,12 @@ export class RedisCommandClient {
         // Queued already: a connector may be running it (a status may be out), so never a 503.
         // Right after Redis comes back, a connection of the blocking pool may still be waiting to
         // reconnect while the one that queued the command is up: the reply is looked for again.
-        if (retries >= REPLY_RETRIES) throw new AppError('timeout', Messages.busLostReply)
+        if (retries >= REPLY_RETRIES) throw appError('busLostReply')
         await new Promise((resolve) => setTimeout(resolve, REPLY_RETRY_PAUSE_MS))
       }
     }
     if (!Array.isArray(popped) || typeof popped[1] !== 'string') {
-      throw new AppError('timeout', Messages.connectorTimeout)
+      throw appError('connectorTimeout')
     }
     const envelope = parseEnvelope(popped[1])
     if (!envelope.ok) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AppError, Messages } from '../errors.js'
+import { appError } from '../errors.js'
 import { type MediaStore, SAFE_MEDIA_NAME } from '../storage/types.js'
 import { signUploadLink } from '../storage/upload-signature.js'
 
@@ -60,7 +60,7 @@ export class LocalMediaStore implements MediaStore {
       for await (const chunk of body) {
         size += chunk.byteLength
         // Checked before writing, so an oversized body never lands on disk beyond the limit.
-        if (size > options.maxBytes) throw new AppError('payload_too_large', Messages.fileTooLarge)
+        if (size > options.maxBytes) throw appError('fileTooLarge')
         await handle.write(chunk)
       }
       await handle.close()
@@ -175,7 +175,7 @@ export class LocalMediaStore implements MediaStore {
 
   /** The only way a name becomes a path: generated names only, so no traversal is possible. */
   private pathOf(name: string): string {
-    if (!SAFE_MEDIA_NAME.test(name)) throw new AppError('bad_request', 'Invalid media file name')
+    if (!SAFE_MEDIA_NAME.test(name)) throw appError('invalidMediaName')
     return join(this.dir, name)
   }
 }

@@ -9,7 +9,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Config } from '../config.js'
-import { AppError, Messages } from '../errors.js'
+import { AppError, appError } from '../errors.js'
 import { type MediaStore, SAFE_MEDIA_NAME } from './types.js'
 
 export interface S3MediaStoreOptions {
@@ -96,7 +96,7 @@ export class S3MediaStore implements MediaStore {
         size += next.value.byteLength
         if (size > options.maxBytes) {
           tooLarge = true
-          controller.error(new AppError('payload_too_large', Messages.fileTooLarge))
+          controller.error(appError('fileTooLarge'))
           await iterator.return?.()
           return
         }
@@ -117,7 +117,7 @@ export class S3MediaStore implements MediaStore {
     try {
       await upload.done()
     } catch (error) {
-      if (tooLarge) throw new AppError('payload_too_large', Messages.fileTooLarge)
+      if (tooLarge) throw appError('fileTooLarge')
       if (error instanceof AppError) throw error
       throw storageError(error)
     }
@@ -238,7 +238,7 @@ export class S3MediaStore implements MediaStore {
   }
 
   private keyOf(name: string): string {
-    if (!SAFE_MEDIA_NAME.test(name)) throw new AppError('bad_request', 'Invalid media file name')
+    if (!SAFE_MEDIA_NAME.test(name)) throw appError('invalidMediaName')
     return `${this.prefix}${name}`
   }
 }
@@ -246,5 +246,5 @@ export class S3MediaStore implements MediaStore {
 /** Storage failures are the server's problem, not the client's; no SDK detail reaches a response. */
 const storageError = (error: unknown): AppError => {
   if (error instanceof AppError) return error
-  return new AppError('unavailable', 'Media storage is unavailable')
+  return appError('storageUnavailable')
 }

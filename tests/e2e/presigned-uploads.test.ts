@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { UploadMessages } from '../../api/services/upload-service.js'
 import { Messages } from '../../shared/errors.js'
 import type { SimAccount } from '../sim/accounts.js'
 import { EVENTUALLY, linkByQr, MODES, type Product, startTestbed, type Testbed } from './harness.js'
@@ -135,7 +134,7 @@ describe.each(MODES)('presigned uploads (%s)', (mode) => {
     [
       'PNG bytes declared as image/jpeg',
       'image/jpeg',
-      UploadMessages.typeMismatch('image/png', 'image/jpeg'),
+      Messages.uploadTypeMismatch('image/png', 'image/jpeg'),
     ],
     ['text declared as image/png', 'image/png', Messages.onlyMedia],
   ] as const)('refuses %s with 415 and never sends it', async (label, contentType, error) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { UrlMessages } from '../../api/services/url-guard.js'
+import { Messages } from '../../shared/errors.js'
 import type { StatusView } from '../../shared/schemas.js'
 import type { SimAccount } from '../sim/accounts.js'
 import {
@@ -212,7 +212,7 @@ describe.each(MODES)('posting statuses (%s)', (mode) => {
     const fetchesBefore = fetchedUrls.length
     const stanzasBefore = bed.sim.sentStanzas(owner.phone).length
     const refused = await send({ type: 'url', content: url })
-    expect(refused).toMatchObject({ status: 400, error: UrlMessages.nonPublic })
+    expect(refused).toMatchObject({ status: 400, error: Messages.urlNonPublic })
     expect(fetchedUrls).toHaveLength(fetchesBefore)
     expect(bed.sim.sentStanzas(owner.phone)).toHaveLength(stanzasBefore)
     // By content: in split mode an earlier test's event may still be on its way through Redis.

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError, Messages } from '../../../shared/errors.js'
 import { MAX_TARGET_NUMBERS } from '../../../shared/schemas.js'
-import { UrlMessages } from '../../services/url-guard.js'
 import { body, createTestContext, type TestContext } from '../../test-support.js'
 
 let t: TestContext
@@ -86,19 +85,19 @@ describe('POST /api/sessions/:sessionId/send-status', () => {
   })
 
   it.each([
-    ['ftp://media.example.com/a.jpg', UrlMessages.scheme],
-    ['file:///etc/passwd', UrlMessages.scheme],
-    ['not a url', UrlMessages.invalid],
-    ['http://127.0.0.1/a.jpg', UrlMessages.nonPublic],
-    ['http://2130706433/a.jpg', UrlMessages.nonPublic],
-    ['http://[::ffff:10.0.0.1]/a.jpg', UrlMessages.nonPublic],
-    ['http://169.254.169.254/latest/meta-data', UrlMessages.nonPublic],
-    ['http://localhost:3000/api/health', UrlMessages.nonPublic],
-    ['http://user:pw@media.example.com/a.jpg', UrlMessages.credentials],
-    ['https://metadata.example.com/a.jpg', UrlMessages.nonPublic],
-    ['https://rebind.example.com/a.jpg', UrlMessages.nonPublic],
-    ['https://v6private.example.com/a.jpg', UrlMessages.nonPublic],
-    ['https://nowhere.invalid/a.jpg', UrlMessages.unresolvable],
+    ['ftp://media.example.com/a.jpg', Messages.urlScheme],
+    ['file:///etc/passwd', Messages.urlScheme],
+    ['not a url', Messages.urlInvalid],
+    ['http://127.0.0.1/a.jpg', Messages.urlNonPublic],
+    ['http://2130706433/a.jpg', Messages.urlNonPublic],
+    ['http://[::ffff:10.0.0.1]/a.jpg', Messages.urlNonPublic],
+    ['http://169.254.169.254/latest/meta-data', Messages.urlNonPublic],
+    ['http://localhost:3000/api/health', Messages.urlNonPublic],
+    ['http://user:pw@media.example.com/a.jpg', Messages.urlCredentials],
+    ['https://metadata.example.com/a.jpg', Messages.urlNonPublic],
+    ['https://rebind.example.com/a.jpg', Messages.urlNonPublic],
+    ['https://v6private.example.com/a.jpg', Messages.urlNonPublic],
+    ['https://nowhere.invalid/a.jpg', Messages.urlUnresolvable],
   ])('refuses the URL %s with 400', async (content, error) => {
     const res = await send({ type: 'url', content })
     expect(res.status).toBe(400)
@@ -156,11 +155,11 @@ describe('POST /api/sessions/:sessionId/send-status', () => {
   it('checks the request before the session state: 400 for a bad body on an unlinked session', async () => {
     await t.seedSession('offline', { state: 'qr' })
     for (const [input, error] of [
-      [{ type: 'url', content: 'file:///etc/passwd' }, UrlMessages.scheme],
-      [{ type: 'url', content: 'not a url' }, UrlMessages.invalid],
-      [{ type: 'url', content: 'http://user:pw@media.example.com/a.jpg' }, UrlMessages.credentials],
-      [{ type: 'url', content: 'http://10.0.0.1/a.jpg' }, UrlMessages.nonPublic],
-      [{ type: 'url', content: 'https://nowhere.invalid/a.jpg' }, UrlMessages.unresolvable],
+      [{ type: 'url', content: 'file:///etc/passwd' }, Messages.urlScheme],
+      [{ type: 'url', content: 'not a url' }, Messages.urlInvalid],
+      [{ type: 'url', content: 'http://user:pw@media.example.com/a.jpg' }, Messages.urlCredentials],
+      [{ type: 'url', content: 'http://10.0.0.1/a.jpg' }, Messages.urlNonPublic],
+      [{ type: 'url', content: 'https://nowhere.invalid/a.jpg' }, Messages.urlUnresolvable],
       [{ type: 'image', content: '1704067200000-abcdef12.png' }, Messages.fileNotFound],
       [{ type: 'text', content: '' }, 'content must not be empty'],
     ] as const) {

@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { Messages } from '../../../shared/errors.js'
 import { ErrorSchema, envelope, healthErrorResponses, jsonContent } from '../../openapi.js'
 import { HealthData } from '../../schemas.js'
 import type { App } from '../../types.js'
-
-export const HealthMessages = { databaseDown: 'The database is unreachable' } as const
 
 const route = createRoute({
   method: 'get',
@@ -28,7 +27,7 @@ export const registerHealth = (app: App) =>
     // The connector list says how the deployment is laid out: only for callers with the key.
     const data = c.get('authenticated') ? { ...health, connectors: await system.connectors() } : health
     if (health.status === 'unhealthy') {
-      return c.json({ success: false as const, error: HealthMessages.databaseDown, data }, 503)
+      return c.json({ success: false as const, error: Messages.databaseDown, data }, 503)
     }
     return c.json({ success: true as const, data }, 200)
   })

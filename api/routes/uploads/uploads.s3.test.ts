@@ -5,7 +5,6 @@ import { Messages } from '../../../shared/errors.js'
 import { S3MediaStore } from '../../../shared/storage/s3.js'
 import { SAFE_MEDIA_NAME } from '../../../shared/storage/types.js'
 import { S3TestServer } from '../../../tests/support/s3-server.js'
-import { UploadMessages } from '../../services/upload-service.js'
 import { body, chunks, createTestContext, fixtures, type TestContext } from '../../test-support.js'
 
 /**
@@ -179,7 +178,7 @@ describe('sending a status with a presigned upload: the bytes are checked on fir
       'image',
       'image/jpeg',
       fixtures.png,
-      UploadMessages.typeMismatch('image/png', 'image/jpeg'),
+      Messages.uploadTypeMismatch('image/png', 'image/jpeg'),
     ],
     ['text declared as image/png', 'image', 'image/png', fixtures.text, Messages.onlyMedia],
     [
@@ -187,7 +186,7 @@ describe('sending a status with a presigned upload: the bytes are checked on fir
       'video',
       'video/webm',
       fixtures.mp4,
-      UploadMessages.typeMismatch('video/mp4', 'video/webm'),
+      Messages.uploadTypeMismatch('video/mp4', 'video/webm'),
     ],
     ['a PNG declared as a video', 'video', 'video/mp4', fixtures.png, Messages.onlyMedia],
   ] as const)(

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Messages } from '../../../shared/errors.js'
 import { SAFE_MEDIA_NAME } from '../../../shared/storage/types.js'
-import { UploadMessages } from '../../services/upload-service.js'
 import { body, createTestContext, fixtures, type TestContext } from '../../test-support.js'
 
 let now = Date.now()
@@ -176,7 +175,7 @@ describe('POST /api/uploads + PUT to the signed link', () => {
 
     const again = await put(data.uploadUrl, fixtures.png)
     expect(again.status).toBe(409)
-    expect((await body(again)).error).toBe(UploadMessages.linkUsed)
+    expect((await body(again)).error).toBe(Messages.uploadLinkUsed)
 
     // The upload is usable as image status content.
     await t.seedSession('personal', { state: 'open' })
@@ -211,7 +210,7 @@ describe('POST /api/uploads + PUT to the signed link', () => {
     now += (t.config.UPLOAD_URL_TTL_SECONDS + 1) * 1000
     const expired = await put(data.uploadUrl, fixtures.png)
     expect(expired.status).toBe(401)
-    expect((await body(expired)).error).toBe(UploadMessages.linkExpired)
+    expect((await body(expired)).error).toBe(Messages.uploadLinkExpired)
   })
 
   it('refuses bytes of another format than the link was signed for, accepting true aliases', async () => {

@@ -1,5 +1,5 @@
 import type { Client, Row } from '@libsql/client'
-import { AppError, Messages } from '../../errors.js'
+import { appError } from '../../errors.js'
 import type { AuthMethod, SessionState } from '../../schemas.js'
 import type { SessionPatch, SessionRecord, SessionsRepo } from '../types.js'
 import { integer, setClause, text, textOrNull } from './rows.js'
@@ -46,7 +46,7 @@ export function createSessionsRepo(client: Client): SessionsRepo {
         ],
       })
       const row = result.rows[0]
-      if (!row) throw new AppError('conflict', Messages.sessionExists)
+      if (!row) throw appError('sessionExists')
       return toSession(row)
     },
 

@@ -1,5 +1,10 @@
 import { fileTypeFromBuffer } from 'file-type/core'
 
+/**
+ * The one table of media the product handles: which types count as an image or a video status,
+ * the extension each stored file gets, and how a type or a URL's extension maps to a kind. The API
+ * (uploads) and the connector (URL media) both read it.
+ */
 export type MediaKind = 'image' | 'video'
 
 /** Images WhatsApp shows as a status; other image formats are refused. */
@@ -94,3 +99,23 @@ const randomHex = (bytes: number) =>
 
 /** A fresh stored name `<ms>-<random hex>.<ext>`, matching SAFE_MEDIA_NAME. */
 export const newMediaName = (now: number, ext: string) => `${now}-${randomHex(8)}.${ext}`
+
+const EXTENSION_KIND: ReadonlyMap<string, MediaKind> = new Map([
+  ...Object.values(IMAGE_TYPES).map((ext) => [ext, 'image'] as const),
+  ['jpeg', 'image'],
+  ...Object.values(VIDEO_TYPES).map((ext) => [ext, 'video'] as const),
+])
+
+/** A URL's media kind from the extension of its path, ignoring query and fragment. */
+export const mediaKindFromUrl = (url: URL): MediaKind | null => {
+  const extension = /\.([a-z0-9]+)$/i.exec(url.pathname)?.[1]?.toLowerCase()
+  return extension ? (EXTENSION_KIND.get(extension) ?? null) : null
+}
+
+/** The kind a content type names (any image/* or video/*), or null. */
+export const mediaKindFromContentType = (contentType: string | null | undefined): MediaKind | null => {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase()
+  if (type?.startsWith('image/')) return 'image'
+  if (type?.startsWith('video/')) return 'video'
+  return null
+}
