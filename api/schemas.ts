@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { declarableTypes, extensionForDeclared } from '../shared/media-types.js'
 import {
   AuthMethodSchema,
   BackgroundColorSchema,
@@ -15,7 +16,6 @@ import {
   ViewerSchema,
 } from '../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../shared/storage/types.js'
-import { declarableTypes, extensionForDeclared } from '../shared/media-types.js'
 import { parseMediaUrl } from './services/url-guard.js'
 
 /**

@@ -1,9 +1,6 @@
 import { maxUploadBytes } from '../../shared/config.js'
 import type { UploadRecord } from '../../shared/db/types.js'
 import { type AppError, appError } from '../../shared/errors.js'
-import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
-import { iterateWebStream, peekHead } from './byte-streams.js'
-import { errorSummary, type ServiceContext } from './context.js'
 import {
   extensionForDeclared,
   isSameMediaType,
@@ -13,6 +10,9 @@ import {
   type SniffedMedia,
   sniffMedia,
 } from '../../shared/media-types.js'
+import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
+import { iterateWebStream, peekHead } from './byte-streams.js'
+import { errorSummary, type ServiceContext } from './context.js'
 import { receiveMultipartFile } from './multipart.js'
 import { iso } from './views.js'
 

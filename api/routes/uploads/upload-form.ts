@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { MediaKind } from '../../../shared/media-types.js'
 import { errorResponses, jsonContent } from '../../openapi.js'
 import { multipartFileBody, UploadResponse } from '../../schemas.js'
-import type { MediaKind } from '../../../shared/media-types.js'
 import type { App } from '../../types.js'
 
 /** The two multipart upload routes differ only in their field and accepted kind. */
