@@ -77,6 +77,8 @@ export class Connector {
       orphanUploadAgeMs:
         (deps.config.UPLOAD_URL_TTL_SECONDS + deps.config.ORPHAN_UPLOAD_GRACE_SECONDS) * 1000,
       mediaInUse,
+      // A minute past the longest a live send waits for a late ack.
+      pendingGiveUpMs: deps.config.STATUS_ACK_FINAL_TIMEOUT_MS + 60_000,
       onDeleted: (status) => this.ingest.forgetStatus(status.sessionId, status.id),
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }

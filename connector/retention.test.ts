@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { InProcessBus } from '../shared/bus/in-process.js'
 import { createRepositories } from '../shared/db/index.js'
 import { newStatus, openTestDatabase, type TestDatabase } from '../shared/db/test-support.js'
+import { Messages } from '../shared/errors.js'
 import type { EventMessage } from '../shared/events.js'
 import { LocalMediaStore } from '../shared/node/local-media-store.js'
 import { MediaInUse, RetentionJob } from './retention.js'
@@ -67,6 +68,7 @@ describe('status retention', () => {
       intervalMs: 60_000,
       now: () => NOW,
       orphanUploadAgeMs: HOUR,
+      pendingGiveUpMs: 360_000,
       onDeleted: (status) => deleted.push(status.sessionId),
     })
     await expect(job.runOnce()).resolves.toBe(3)
@@ -138,6 +140,7 @@ describe('status retention', () => {
       intervalMs: 60_000,
       now: () => NOW,
       orphanUploadAgeMs: AGE,
+      pendingGiveUpMs: 360_000,
       mediaInUse: inUse,
     })
     await expect(job.runOnce()).resolves.toBe(0)
@@ -228,5 +231,38 @@ describe('status retention', () => {
         { sessionId: 'old', message: 'Statuses updated', action: 'cleanup' },
       ]),
     )
+  })
+
+  it('fails sends left pending by a process that went away, once past any late-ack wait', async () => {
+    db = await openTestDatabase()
+    const repos = createRepositories(db.client)
+    const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
+    const giveUp = 6 * 60_000
+    const abandoned = await repos.statuses.insert(
+      newStatus({ sessionId: 's', state: 'pending', createdAt: NOW - giveUp - 1, expiresAt: NOW + HOUR }),
+    )
+    const waiting = await repos.statuses.insert(
+      newStatus({ sessionId: 's', state: 'pending', createdAt: NOW - 1_000, expiresAt: NOW + HOUR }),
+    )
+    const sent = await repos.statuses.insert(
+      newStatus({ sessionId: 's', state: 'sent', createdAt: NOW - giveUp - 1, expiresAt: NOW + HOUR }),
+    )
+    const job = new RetentionJob({
+      repos,
+      media,
+      events: new InProcessBus(),
+      logger: pino({ level: 'silent' }),
+      intervalMs: 60_000,
+      now: () => NOW,
+      orphanUploadAgeMs: HOUR,
+      pendingGiveUpMs: giveUp,
+    })
+    await job.runOnce()
+    expect(await repos.statuses.get('s', abandoned.id)).toMatchObject({
+      state: 'failed',
+      error: Messages.sendAbandoned,
+    })
+    expect((await repos.statuses.get('s', waiting.id))?.state).toBe('pending')
+    expect((await repos.statuses.get('s', sent.id))?.state).toBe('sent')
   })
 })

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino'
 import type { EventPublisher } from '../shared/bus/types.js'
 import type { Repositories, StatusRecord } from '../shared/db/types.js'
+import { Messages } from '../shared/errors.js'
 import type { MediaStore } from '../shared/storage/types.js'
 
 /** How long the outcome of a durable command is kept for redeliveries. */
 export const COMMAND_LOG_RETENTION_MS = 24 * 3_600_000
 
 export interface RetentionDeps {
+  /** How old a `pending` status must be to count as abandoned (past any late-ack wait). */
+  pendingGiveUpMs: number
   repos: Repositories
   media: MediaStore
   events: EventPublisher
@@ -98,6 +101,11 @@ export class RetentionJob {
     await this.removeOrphans().catch((error) =>
       this.deps.logger.error({ err: error }, 'removing orphan uploads failed'),
     )
+    // A send whose process died (kill, crash, lost lease) before any verdict stays `pending`
+    // forever otherwise: past the final bound nothing can still be waiting for its ack.
+    await this.deps.repos.statuses
+      .failStalePending(this.deps.now() - this.deps.pendingGiveUpMs, Messages.sendAbandoned)
+      .catch((error) => this.deps.logger.warn({ err: error }, 'failing abandoned sends failed'))
     // Command outcomes only matter while a command can still be redelivered (minutes); a day of
     // them is plenty, and the log must not grow with every send forever.
     await this.deps.repos.commandLog

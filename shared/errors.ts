@@ -61,6 +61,10 @@ export const Errors = {
   sendConnectionClosed: ['unavailable', 'The WhatsApp connection closed before the status was acknowledged'],
   statusRejected: ['unavailable', (code: string) => `WhatsApp rejected the status (error ${code})`],
   couldNotSend: ['unavailable', (reason: string) => `WhatsApp could not send the status: ${reason}`],
+  sendAbandoned: [
+    'unavailable',
+    'The connector stopped before WhatsApp acknowledged the status; it may still have been posted',
+  ],
   // uploads
   onlyMedia: ['unsupported_media_type', 'Only image and video files are allowed'],
   noFile: ['bad_request', 'No file uploaded'],

@@ -64,6 +64,7 @@ const retention = () =>
     intervalMs: 60_000,
     now: () => now,
     orphanUploadAgeMs: 2 * HOUR,
+    pendingGiveUpMs: 360_000,
   })
 
 describe('media objects in S3 go with what uses them', () => {

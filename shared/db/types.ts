@@ -119,6 +119,11 @@ export interface StatusesRepo {
   deleteAllForSession(sessionId: string): Promise<StatusRecord[]>
   /** Deletes statuses (and their viewers) whose expiry is at or before `now`; returns them. */
   deleteExpired(now: number): Promise<StatusRecord[]>
+  /**
+   * Marks `failed` (with `error`) every status still `pending` that was created before `before`:
+   * sends whose process went away before a verdict. Returns how many.
+   */
+  failStalePending(before: number, error: string): Promise<number>
   /** Whether any status still refers to this upload. */
   isMediaReferenced(filename: string): Promise<boolean>
   stats(): Promise<{ total: number; lastSentAt: number | null; perSession: Record<string, number> }>

@@ -180,6 +180,7 @@ export interface Product {
   /** The product's database (the file every process of it shares). */
   db: Client
   dataDir: string
+  apiKey: string
   api: ApiClient
   events: EventRecorder
   /** Whether the media store holds this upload (the local folder, or the S3 bucket). */
@@ -333,6 +334,7 @@ export const startTestbed = async ({ mode = 'embedded' }: { mode?: Mode } = {}):
       mode,
       db: started.db,
       dataDir,
+      apiKey: started.apiKey,
       api: new ApiClient(baseUrl, started.apiKey),
       events,
       mediaExists: started.mediaExists,

@@ -21,7 +21,7 @@ import { rateLimiterFromConfig } from '../../shared/security/rate-limit.js'
 import { RedisRateLimiter } from '../../shared/security/redis-rate-limit.js'
 import { S3MediaStore, s3StoreOptions } from '../../shared/storage/s3.js'
 import { decodeQrDataUrl } from '../demo/qr-decode.js'
-import { noUrlMedia } from '../e2e/harness.js'
+import { EventRecorder, noUrlMedia } from '../e2e/harness.js'
 import { readTlsMaterial } from '../sim/media.js'
 import { WaSimulator } from '../sim/server.js'
 import { LibsqlHttpServer } from '../support/libsql-http.js'
@@ -332,11 +332,18 @@ describe('the API on Cloudflare Workers (workerd via Miniflare)', () => {
     const owner = sim.createAccount({ phone: '15550009001' })
     const contact = sim.createAccount({ phone: '15550009002', pushName: 'Dana' })
     const sessionId = 'edge'
+    // Workers hold no Socket.IO server: clients attach to a connector, which relays what the
+    // worker publishes through Redis and emits its own events.
+    const events = await EventRecorder.connect(`http://127.0.0.1:${connector.port}`, API_KEY)
 
     const created = await call('POST', '/api/sessions', {
       body: { sessionId, sessionName: 'Created on the edge', authMethod: 'qrcode' },
     })
     expect(created.status).toBe(201)
+    expect(await events.waitFor('session-created', { sessionId })).toMatchObject({
+      sessionName: 'Created on the edge',
+      authMethod: 'qrcode',
+    })
 
     // The connector that leased the session shows the QR; the worker reads it from libSQL.
     const qrCode = await vi.waitFor(async () => {
@@ -393,6 +400,13 @@ describe('the API on Cloudflare Workers (workerd via Miniflare)', () => {
       `/api/sessions/${sessionId}/sent-statuses`,
     )
     expect(listed.body.data.find((status) => status.id === statusId)).toMatchObject({ state: 'sent' })
+    expect(await events.waitFor('status-sent', { sessionId })).toMatchObject({ statusId, waMessageId })
+
+    // Deleted through the worker: its event reaches the connector's clients the same way.
+    expect((await call('DELETE', `/api/sessions/${sessionId}/delete-status/${statusId}`)).status).toBe(200)
+    expect(await events.waitFor('status-deleted', { sessionId })).toEqual({ sessionId, statusId })
+    expect(events.of('session-created', { sessionId })).toHaveLength(1)
+    events.close()
   })
 
   it('logs nothing per request about the missing DNS resolver', () => {

@@ -103,6 +103,14 @@ export function createStatusesRepo(
       return deleteMatching('expires_at <= ?', [now])
     },
 
+    async failStalePending(before, error) {
+      const result = await client.execute({
+        sql: `UPDATE statuses SET state = 'failed', error = ? WHERE state = 'pending' AND created_at < ?`,
+        args: [error, before],
+      })
+      return result.rowsAffected
+    },
+
     async isMediaReferenced(filename) {
       const result = await client.execute({
         sql: 'SELECT 1 FROM statuses WHERE media_filename = ? LIMIT 1',
