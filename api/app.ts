@@ -1,14 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { requestId } from 'hono/request-id'
-import { secureHeaders } from 'hono/secure-headers'
+import { createWebApiKeyMatcher } from '../shared/security/api-key.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { registerDocs } from './docs.js'
 import { createErrorHandler, handleNotFound, validationHook } from './errors.js'
-import { identifyApiKey, requireApiKey } from './middleware/api-key.js'
-import { limitJsonBodies } from './middleware/body-limit.js'
+import { createFastReads } from './fast-reads.js'
 import { edgePeerAddress } from './middleware/client-address.js'
-import { closeConnectionOnRejectedBody } from './middleware/connection-close.js'
-import { rateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
+import { createRateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
+import { requestPipeline } from './middleware/request-pipeline.js'
 import { registerRoutes } from './routes/index.js'
 import type { ServiceContext } from './services/context.js'
 import { SessionService } from './services/session-service.js'
@@ -52,33 +50,33 @@ export const createApp = (deps: AppDeps): App => {
   // handshakes and REST requests share their buckets.
   const limiter = deps.rateLimiter ?? rateLimiterFromConfig(deps.config, clock)
 
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
-  app.onError(createErrorHandler(logger))
-  app.notFound(handleNotFound)
-
-  // Outermost, so it sees every error answer, whichever layer gave it.
-  app.use('*', closeConnectionOnRejectedBody())
-  // Client ids are echoed and logged: only short ones of [A-Za-z0-9_=-] are kept, others replaced.
-  app.use('*', requestId({ limitLength: 64 }))
-  app.use('*', secureHeaders())
-  app.use('*', identifyApiKey(deps.apiKey))
-  // Before the key check, so guessing keys is rate-limited too (in the anonymous bucket).
-  app.use(
-    '*',
-    rateLimit(limiter, {
-      trustProxy: deps.config.TRUST_PROXY,
-      clock,
-      peerAddress: deps.peerAddress ?? edgePeerAddress,
-    }),
-  )
-  app.use('/api/*', requireApiKey(deps.apiKey))
-  app.use('/api/*', limitJsonBodies())
-  app.use('*', async (c, next) => {
-    c.set('services', services)
-    await next()
+  const rateLimit = createRateLimit(limiter, {
+    trustProxy: deps.config.TRUST_PROXY,
+    clock,
+    peerAddress: deps.peerAddress ?? edgePeerAddress,
   })
+  // The configured key is hashed once here; Node entries pass a synchronous node:crypto matcher.
+  const keyMatcher = deps.apiKeyMatcher ?? createWebApiKeyMatcher(deps.apiKey)
+  const onError = createErrorHandler(logger)
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  app.onError(onError)
+  app.notFound(handleNotFound)
+  app.use('*', requestPipeline({ services, keyMatcher, rateLimit, onError }))
 
   registerRoutes(app)
   registerDocs(app, deps.version)
+
+  if (deps.fastReads !== false) {
+    // `app.request` and every server call `app.fetch`: the hot reads are answered before Hono.
+    const fastReads = createFastReads({ services, keyMatcher, rateLimit })
+    const honoFetch = app.fetch
+    app.fetch = (request, env, executionCtx) => {
+      const answered = fastReads(request, env)
+      if (answered === undefined) return honoFetch(request, env, executionCtx)
+      if (answered instanceof Response) return answered
+      return answered.then((response) => response ?? honoFetch(request, env, executionCtx))
+    }
+  }
   return app
 }

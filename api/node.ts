@@ -1,17 +1,19 @@
 import packageJson from '../package.json' with { type: 'json' }
 import { RedisCommandClient, RedisEventPublisher } from '../shared/bus/redis-command-client.js'
 import type { Config } from '../shared/config.js'
+import { SPLIT_SESSIONS_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
 import { listen } from '../shared/node/http-server.js'
 import { isMainModule } from '../shared/node/is-main.js'
 import type { Logger } from '../shared/node/logger.js'
 import { type RunningProcess, runProcess } from '../shared/node/process-entry.js'
 import { SocketGateway } from '../shared/node/socket-gateway.js'
-import { openDataStore, openRedisCommands, s3StoreOptions } from '../shared/node/stores.js'
+import { openDataStore, openRedisCommands } from '../shared/node/stores.js'
 import { rateLimiterFromConfig } from '../shared/security/rate-limit.js'
 import { RedisRateLimiter } from '../shared/security/redis-rate-limit.js'
-import { S3MediaStore } from '../shared/storage/s3.js'
+import { S3MediaStore, s3StoreOptions } from '../shared/storage/s3.js'
 import { createApp } from './app.js'
+import { nodeApiKeyMatcher } from './node/api-key-matcher.js'
 import { nodeHostResolver } from './node/host-resolver.js'
 import { nodePeerAddress } from './node/peer-address.js'
 
@@ -28,7 +30,13 @@ export interface ApiProcess extends RunningProcess {
 export const startApi = async (config: Config, logger: Logger): Promise<ApiProcess> => {
   const startedAt = Date.now()
   const apiKey = config.API_KEY ?? ''
-  const { db, repos } = await openDataStore(config.LIBSQL_URL ?? '', config, logger)
+  const store = await openDataStore(config.LIBSQL_URL ?? '', config, logger)
+  const db = store.db
+  // Connectors write sessions this process never sees: the list is kept a moment at most.
+  const repos = withReadModel(store.repos, {
+    consistency: 'bounded',
+    sessionsMaxAgeMs: SPLIT_SESSIONS_MAX_AGE_MS,
+  })
   const media = new S3MediaStore(s3StoreOptions(config))
   const redis = await openRedisCommands(config)
   if (!redis) throw new Error('REDIS_URL or UPSTASH_REDIS_REST_URL is required when ROLE is api')
@@ -52,6 +60,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
     health: createHealthProbe({ db, media, redis, connectors: 'cluster' }),
     peerAddress: nodePeerAddress,
     apiKey,
+    apiKeyMatcher: nodeApiKeyMatcher(apiKey),
     version: packageJson.version,
     startedAt,
     logger,

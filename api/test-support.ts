@@ -6,6 +6,7 @@ import { InProcessBus } from '../shared/bus/in-process.js'
 import type { CommandEnvelope, CommandInput, CommandName } from '../shared/commands.js'
 import { type Config, loadConfig } from '../shared/config.js'
 import { migrate } from '../shared/db/migrations.js'
+import { type ReadModelOptions, withReadModel } from '../shared/db/read-model.js'
 import { createRepositories } from '../shared/db/repositories/index.js'
 import type {
   Repositories,
@@ -22,7 +23,7 @@ import { LocalMediaStore } from '../shared/node/local-media-store.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { createApp } from './app.js'
-import type { App, HostResolver } from './types.js'
+import type { App, AppLogger, HostResolver } from './types.js'
 
 /**
  * One fixture for the API tests: a real libSQL file and media folder in a temp dir, the real
@@ -159,6 +160,9 @@ export interface TestContextOptions {
   health?: HealthProbe
   /** Another media store (e.g. S3 against a test server); default: a local folder in the temp dir. */
   media?: MediaStore
+  /** How the app's read model learns about changes (default: exact, as the embedded product). */
+  readModel?: ReadModelOptions
+  logger?: AppLogger
 }
 
 export interface TestContext {
@@ -188,7 +192,9 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
   const dir = await mkdtemp(join(tmpdir(), 'api-test-'))
   const client = await openDatabase(`file:${join(dir, 'test.db')}`)
   await migrate(client)
-  const repos = createRepositories(client)
+  // As the embedded product runs it (unless told otherwise): every write goes through this object,
+  // so reads are exact. Tests play "another process" with their own createRepositories(client).
+  const repos = withReadModel(createRepositories(client), options.readModel ?? { consistency: 'exact' })
   const clock = options.clock ?? Date.now
   const config = loadConfig({
     API_KEY: TEST_API_KEY,
@@ -222,6 +228,7 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
     startedAt: clock() - 5_000,
     clock,
     resolveHost: testResolver,
+    ...(options.logger ? { logger: options.logger } : {}),
   })
 
   const request: TestContext['request'] = (path, init = {}) => {

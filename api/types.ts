@@ -3,9 +3,11 @@ import type { CommandClient, EventPublisher } from '../shared/bus/types.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/types.js'
 import type { HealthProbe } from '../shared/health.js'
+import type { ApiKeyMatcher } from '../shared/security/api-key.js'
 import type { RateLimiter } from '../shared/security/rate-limit.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import type { PeerAddressReader } from './middleware/client-address.js'
+import type { ResponseFrame } from './middleware/response-frame.js'
 import type { SessionService } from './services/session-service.js'
 import type { StatusService } from './services/status-service.js'
 import type { SystemService } from './services/system-service.js'
@@ -35,6 +37,11 @@ export interface AppDeps {
   /** The client's address as the runtime knows it (Node: the socket); default: the edge's header. */
   peerAddress?: PeerAddressReader
   apiKey: string
+  /**
+   * Compares request keys with `apiKey` in constant time. Default: WebCrypto (any runtime); Node
+   * entries pass `nodeApiKeyMatcher`, which answers synchronously.
+   */
+  apiKeyMatcher?: ApiKeyMatcher
   version: string
   /** Epoch ms the process started, for `uptime`. */
   startedAt: number
@@ -55,6 +62,11 @@ export interface AppDeps {
    * its buckets with other entry points (the Socket.IO handshake) or between instances.
    */
   rateLimiter?: RateLimiter
+  /**
+   * Answer the hot reads from memory before Hono (`fast-reads.ts`); default true. Off only to
+   * compare both paths.
+   */
+  fastReads?: boolean
 }
 
 /** Domain services, built once per app and handed to handlers through the context. */
@@ -69,8 +81,10 @@ export interface AppEnv {
   Variables: {
     services: Services
     requestId: string
-    /** The request carries the right API key (set by `identifyApiKey`). */
+    /** The request carries the right API key (set by the request pipeline, once per request). */
     authenticated: boolean
+    /** The answer's headers and how JSON answers are built (`middleware/response-frame.ts`). */
+    frame: ResponseFrame
   }
 }
 

@@ -7,6 +7,7 @@ import type { MediaStore } from '../shared/storage/types.js'
 import { createDbAuthState } from './auth/auth-state.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { SharedKeyCache } from './key-cache.js'
+import { LoginPacer } from './login-pacer.js'
 import { publicUrlMediaFetcher } from './media-fetch.js'
 import { MediaInUse, RetentionJob } from './retention.js'
 import { SessionManager } from './session-manager.js'
@@ -38,6 +39,8 @@ export interface ConnectorDeps {
   clock?: { now(): number }
   /** Reconnect delays (defaults: 1 s doubling to 60 s, ±20 %). */
   backoff?: Partial<BackoffOptions>
+  /** Linking rounds an unlinked session gets before it stops (default `DEFAULT_LINK_ROUNDS`). */
+  linkRounds?: number
   /** Viewer batching (defaults: flush at 5,000 queued or after 20 ms). */
   ingest?: Partial<ViewerIngestOptions>
   /** Downloads `url` status media; defaults to public hosts only, capped at MAX_UPLOAD_MB. */
@@ -50,6 +53,13 @@ export interface ConnectorDeps {
 }
 
 /**
+ * Linking rounds before a session nobody links stops: WhatsApp gives a linking socket six QR refs
+ * (the first shown 60 s, the others 20 s each, about 2.7 minutes; a pairing code is valid as long)
+ * and then ends it, so three rounds keep codes coming for about eight minutes.
+ */
+export const DEFAULT_LINK_ROUNDS = 3
+
+/**
  * The long-running side of the product: holds one WhatsApp socket per session, answers the API's
  * commands, records status viewers and removes expired statuses.
  */
@@ -58,6 +68,7 @@ export class Connector {
   private readonly ingest: ViewerIngest
   private readonly retention: RetentionJob
   private readonly keyCache: SharedKeyCache
+  private readonly logins: LoginPacer
   private readonly unsubscribers: Unsubscribe[] = []
   private started = false
 
@@ -82,6 +93,8 @@ export class Connector {
       onDeleted: (status) => this.ingest.forgetStatus(status.sessionId, status.id),
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }
+    this.logins = new LoginPacer(deps.config.SESSION_LOGINS_PER_SECOND)
+    const linkRounds = deps.linkRounds ?? DEFAULT_LINK_ROUNDS
     const socketFactory = deps.socketFactory ?? baileysSocketFactory
     const fetchUrl = deps.fetchUrlMedia ?? publicUrlMediaFetcher(maxUploadBytes(deps.config))
     this.sessions = new SessionManager({
@@ -106,6 +119,8 @@ export class Connector {
           fetchUrl,
           now,
           backoff,
+          logins: this.logins,
+          linkRounds,
           ...(deps.random ? { random: deps.random } : {}),
           ...(deps.socketOptions ? { socketOptions: deps.socketOptions } : {}),
         }),
@@ -115,6 +130,7 @@ export class Connector {
   /**
    * Starts the retention job and, in embedded mode, takes commands and restores every stored
    * session (no re-linking). In split mode sessions arrive one by one through `sessions.adopt`.
+   * Restored sessions log in at SESSION_LOGINS_PER_SECOND after this returns.
    */
   async start(): Promise<void> {
     if (this.started) return
@@ -135,7 +151,10 @@ export class Connector {
     )
     if (this.deps.commands) {
       const restored = await this.sessions.restore()
-      this.deps.logger.info({ sessions: restored }, 'sessions restored')
+      this.deps.logger.info(
+        { sessions: restored, perSecond: this.deps.config.SESSION_LOGINS_PER_SECOND },
+        'restoring sessions',
+      )
     }
     this.retention.start()
   }
@@ -150,6 +169,7 @@ export class Connector {
     const [removeConsoleGuard, ...unsubscribers] = this.unsubscribers.splice(0)
     for (const unsubscribe of unsubscribers) unsubscribe()
     await this.sessions.stopAll()
+    this.logins.close()
     await this.ingest.stop()
     await this.retention.stop()
     // Sockets are closed now: libsignal has nothing left to print.

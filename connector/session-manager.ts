@@ -68,20 +68,17 @@ export class SessionManager {
     return result
   }
 
-  /** Restarts every stored session that was linked or linking, without re-linking them. */
+  /**
+   * Brings back every stored session that was linked or linking, without re-linking them. Returns
+   * once they are queued: their logins then start at the pace the connector allows (linked
+   * sessions first), so start-up and the HTTP API do not wait for them.
+   */
   async restore(): Promise<number> {
-    const sessions = await this.deps.repos.sessions.list()
-    let restored = 0
-    for (const session of sessions) {
-      if (NOT_RESTORED.has(session.state)) continue
-      try {
-        await this.getOrCreate(session.id).start()
-        restored++
-      } catch (error) {
-        this.deps.logger.error({ err: error, sessionId: session.id }, 'restoring a session failed')
-      }
-    }
-    return restored
+    const sessions = (await this.deps.repos.sessions.list()).filter((s) => !NOT_RESTORED.has(s.state))
+    // Stable sort: linked sessions (they have an own JID) before those still linking.
+    sessions.sort((a, b) => Number(!a.ownJid) - Number(!b.ownJid))
+    for (const session of sessions) this.getOrCreate(session.id).resume(session)
+    return sessions.length
   }
 
   /** Refuses new commands, then closes every socket without logging out. */
@@ -107,7 +104,11 @@ export class SessionManager {
       .map((session) => ({ sessionId: session.id, connectorId: session.connectorId }))
   }
 
-  /** The lease is ours: the session is taken up here, its socket started when it is meant to run. */
+  /**
+   * The lease is ours: the session is taken up here, and when it is meant to run its login is
+   * queued at the same pace as a restore (a dead connector's sessions arrive all at once). Returns
+   * once queued, so the placement round that adopts hundreds of sessions is not held up.
+   */
   async adopt(sessionId: string): Promise<void> {
     const session = await this.deps.repos.sessions.get(sessionId)
     if (!session) return
@@ -115,7 +116,7 @@ export class SessionManager {
     if (this.deps.connectorId) {
       await this.deps.repos.sessions.update(sessionId, { connectorId: this.deps.connectorId })
     }
-    if (!NOT_RESTORED.has(session.state)) await runtime.start()
+    if (!NOT_RESTORED.has(session.state)) runtime.resume(session)
   }
 
   /** The lease is gone: the socket closes at once, without logging out and without a state change. */

@@ -21,6 +21,7 @@ import {
   ownIdentity,
   renderQrDataUrl,
 } from './linking.js'
+import type { LoginPacer, LoginSlot } from './login-pacer.js'
 import { PairingRequests } from './pairing-requests.js'
 import { attachReceiptListeners } from './receipts.js'
 import type { MediaInUse } from './retention.js'
@@ -51,6 +52,13 @@ export interface SessionRuntimeDeps {
   fetchUrl: UrlMediaFetcher
   now: () => number
   backoff: BackoffOptions
+  /** Paces the logins the runtime starts by itself: `resume()` and reconnects. */
+  logins: LoginPacer
+  /**
+   * Linking rounds (a socket that showed QR codes or a pairing code and closed with none used)
+   * before an unlinked session stops linking until a user starts it again.
+   */
+  linkRounds: number
   random?: () => number
   socketOptions?: ExtraSocketOptions
 }
@@ -65,6 +73,9 @@ const LOGOUT_TIMEOUT_MS = 5_000
  */
 const SEND_WAITS_FOR_LOGIN_MS = 10_000
 
+const linkingStopped = (rounds: number) =>
+  `Linking stopped: no QR code was scanned and no pairing code entered in ${rounds} rounds; restart the session to link it`
+
 /** One Baileys socket and what happened on it; a reconnect starts a new one. */
 interface Connection {
   sock: WaSocket
@@ -75,6 +86,8 @@ interface Connection {
   pairingRequested: boolean
   /** pair-success arrived: the close that follows is the server asking for a fresh login. */
   newLogin: boolean
+  /** The WebSocket to WhatsApp opened (or the server showed it was there: a QR, a login). */
+  reachedServer: boolean
 }
 
 /**
@@ -91,6 +104,10 @@ export class SessionRuntime {
   /** False once stopped, logged out or replaced: nothing reconnects until the next start. */
   private active = false
   private reconnectTimer: NodeJS.Timeout | null = null
+  /** A login waiting for its turn at the connector's pacer. */
+  private loginSlot: LoginSlot | null = null
+  /** Linking rounds used since linking was last asked for (see `linkRounds`). */
+  private linkRoundsUsed = 0
   private readonly backoff: Backoff
   private readonly pairing: PairingRequests
   private readonly log: Logger
@@ -120,17 +137,35 @@ export class SessionRuntime {
     return this.active
   }
 
-  /** Whether a reconnect is waiting for its backoff delay. */
+  /** Whether a reconnect is waiting for its backoff delay or for a login slot. */
   get reconnectPending(): boolean {
-    return this.reconnectTimer !== null
+    return this.reconnectTimer !== null || this.loginSlot !== null
   }
 
-  /** Connects with the stored creds (a linked session logs straight in) or starts linking. */
+  /**
+   * Connects with the stored creds (a linked session logs straight in) or starts linking. A user
+   * asked for it: a login waiting for a slot goes ahead now.
+   */
   async start(): Promise<void> {
     if (this.active && (this.connection || this.reconnectTimer)) return
     this.active = true
     this.backoff.reset()
+    this.linkRoundsUsed = 0
     await this.openConnection()
+  }
+
+  /**
+   * Brings the session up when nobody asked for it right now (restored at start, adopted in split
+   * mode): the login waits for a slot from the connector's pacer, so a thousand sessions do not
+   * log in at once. Returns at once; failures are retried with backoff. `record` is the stored row
+   * the caller has read already.
+   */
+  resume(record?: SessionRecord): void {
+    if (this.active && (this.connection || this.reconnectTimer || this.loginSlot)) return
+    this.active = true
+    this.backoff.reset()
+    if (record) this.status.record = record
+    this.queueLogin()
   }
 
   /** Tears the socket down (no logout) and connects afresh. */
@@ -139,6 +174,7 @@ export class SessionRuntime {
     this.pairing.failAll(appError('cannotPair'))
     this.active = true
     this.backoff.reset()
+    this.linkRoundsUsed = 0
     await this.openConnection()
   }
 
@@ -200,6 +236,7 @@ export class SessionRuntime {
     if (!session.phoneNumber) throw appError('phoneNotSet')
 
     const result = this.pairing.waitForCode()
+    this.linkRoundsUsed = 0
     const connection = this.connection
     const firstQrPending = connection && !connection.qrSeen && !connection.pairingRequested
     this.active = true
@@ -218,7 +255,11 @@ export class SessionRuntime {
   }
 
   async sendStatus(input: SendStatusInput): Promise<SendStatusReply> {
-    if (this.loggingIn) await this.untilOpen(SEND_WAITS_FOR_LOGIN_MS)
+    if (this.loggingIn) {
+      // Somebody is waiting for this session: its login need not queue behind the others.
+      this.loginSlot?.hurry()
+      await this.untilOpen(SEND_WAITS_FOR_LOGIN_MS)
+    }
     const connection = this.connection
     if (!connection || this.status.state !== 'open') throw appError('notConnected')
     const { config } = this.deps
@@ -251,9 +292,11 @@ export class SessionRuntime {
 
   /** Linked and on its way to open (adopted, or reconnecting): worth a short wait rather than a 409. */
   private get loggingIn(): boolean {
+    if (!this.active) return false
+    // Queued for a login slot: the stored row tells whether it is a linked session.
+    if (this.loginSlot) return !!this.status.record?.ownJid
     const state = this.status.state
     return (
-      this.active &&
       (state === 'connecting' || state === 'reconnecting') &&
       this.auth !== null &&
       isLinked(this.auth.state.creds)
@@ -315,6 +358,7 @@ export class SessionRuntime {
       qrSeen: false,
       pairingRequested: false,
       newLogin: false,
+      reachedServer: false,
     }
     connection.detach = this.listen(connection)
     this.connection = connection
@@ -337,6 +381,7 @@ export class SessionRuntime {
     const onCreds = () => {
       auth?.saveCreds().catch((error) => this.log.error({ err: error }, 'saving creds failed'))
     }
+    const onSocketOpen = () => this.reached(connection)
     const lookup = baileysLidLookup(sock.signalRepository.lidMapping)
     const detachReceipts = attachReceiptListeners(sock, {
       views: (views) => {
@@ -349,9 +394,11 @@ export class SessionRuntime {
     })
     sock.ev.on('connection.update', onConnection)
     sock.ev.on('creds.update', onCreds)
+    sock.ws.on('open', onSocketOpen)
     return () => {
       sock.ev.off('connection.update', onConnection)
       sock.ev.off('creds.update', onCreds)
+      sock.ws.off('open', onSocketOpen)
       detachReceipts()
       connection.acks.release()
     }
@@ -360,6 +407,7 @@ export class SessionRuntime {
   private async onConnectionUpdate(connection: Connection, update: BaileysEventMap['connection.update']) {
     if (connection !== this.connection) return
     if (update.isNewLogin) connection.newLogin = true
+    if (update.qr || update.connection === 'open') this.reached(connection)
     if (update.qr) await this.onQr(connection, update.qr)
     if (update.connection === 'open') await this.onOpen(connection)
     if (update.connection === 'close') await this.onClose(connection, update.lastDisconnect?.error)
@@ -441,6 +489,7 @@ export class SessionRuntime {
     // The request set `creds.me` already; a clean start needs fresh creds and a new socket.
     this.closeConnection()
     await this.wipeCreds()
+    if (await this.linkRoundEnded()) return
     await this.status.set('reconnecting', { pairingCode: null, lastError: message })
     this.scheduleReconnect()
   }
@@ -454,10 +503,19 @@ export class SessionRuntime {
     await this.status.announce()
   }
 
+  /** WhatsApp answered this socket: the connector's logins need not hold back. */
+  private reached(connection: Connection): void {
+    if (connection.reachedServer) return
+    connection.reachedServer = true
+    this.deps.logins.reportReachable()
+  }
+
   private async onClose(connection: Connection, error: unknown): Promise<void> {
     connection.detach()
     if (connection === this.connection) this.connection = null
     this.pairing.failAll(appError('cannotPair'))
+    // Never connected: WhatsApp is down or unreachable from here, for every session alike.
+    if (!connection.reachedServer) this.deps.logins.reportUnreachable()
     if (!this.active) return
     const code = disconnectStatusCode(error)
     const reason = describeDisconnect(error, code)
@@ -487,11 +545,31 @@ export class SessionRuntime {
         return
       case 'retry':
         if (hasUnfinishedPairing(connection.sock.authState.creds)) await this.wipeCreds()
+        // A socket that showed codes nobody used (WhatsApp ends it once its QR refs run out).
+        if (connection.qrSeen && (await this.linkRoundEnded())) return
         await this.status.set('reconnecting', { pairingCode: null, qrCode: null, lastError: reason })
         await this.status.announce(reason)
         this.scheduleReconnect()
         return
     }
+  }
+
+  /**
+   * Counts a linking round that ended unused. Once `linkRounds` have, linking stops: a session
+   * nobody links must not hold a socket refreshing codes forever. The session is recorded as
+   * closed, so it is not restored at the next start either; start or restart links it again.
+   * Returns whether linking stopped.
+   */
+  private async linkRoundEnded(): Promise<boolean> {
+    if (++this.linkRoundsUsed < this.deps.linkRounds) return false
+    this.active = false
+    this.clearReconnectTimer()
+    this.wakeOpenWaiters()
+    const reason = linkingStopped(this.linkRoundsUsed)
+    this.log.info({ rounds: this.linkRoundsUsed }, 'nobody linked the session: linking stopped')
+    await this.status.set('closed', { pairingCode: null, qrCode: null, lastError: reason })
+    await this.status.announce(reason)
+    return true
   }
 
   private scheduleReconnect(): void {
@@ -500,17 +578,36 @@ export class SessionRuntime {
     const delay = this.backoff.next()
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null
-      this.openConnection().catch((error) => {
-        this.log.error({ err: error }, 'reconnecting failed')
-        this.scheduleReconnect()
-      })
+      this.queueLogin()
     }, delay)
     this.reconnectTimer.unref?.()
   }
 
+  /** Connects once the pacer grants a login slot; stopping the session gives the slot up. */
+  private queueLogin(): void {
+    this.loginSlot?.cancel()
+    const slot = this.deps.logins.acquire()
+    this.loginSlot = slot
+    void slot.granted.then(async (granted) => {
+      // Cancelled, or replaced by a newer wait: not this one's turn any more.
+      if (this.loginSlot !== slot) return
+      this.loginSlot = null
+      if (!granted || !this.active || this.connection) return
+      try {
+        await this.openConnection()
+      } catch (error) {
+        this.log.error({ err: error }, 'connecting failed')
+        this.scheduleReconnect()
+      }
+    })
+  }
+
+  /** Drops a pending reconnect, whether it waits for its backoff delay or for a login slot. */
   private clearReconnectTimer(): void {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
+    this.loginSlot?.cancel()
+    this.loginSlot = null
   }
 
   /** Retires the current socket: its later events are ignored, then it is ended (no logout). */

@@ -14,6 +14,9 @@ const SKIPPED_HISTORY_SYNCS = new Set<number>([
   proto.HistorySync.HistorySyncType.ON_DEMAND,
 ])
 
+/** How often an idle socket pings WhatsApp. */
+export const KEEP_ALIVE_INTERVAL_MS = 60_000
+
 const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 
 /**
@@ -57,6 +60,10 @@ export const buildSocketConfig = ({
       hostname,
       maxContentLengthBytes: Number.MAX_SAFE_INTEGER,
     })),
+    // Baileys pings every 30 s by default; once a minute keeps an idle socket's timers at one wake
+    // per minute and still finds a dead connection within about two (it gives up 5 s past the
+    // interval without a frame).
+    keepAliveIntervalMs: KEEP_ALIVE_INTERVAL_MS,
     ...extra,
     printQRInTerminal: false,
     markOnlineOnConnect: false,

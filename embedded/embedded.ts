@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import type { Client } from '@libsql/client'
 import { createApp } from '../api/app.js'
+import { nodeApiKeyMatcher } from '../api/node/api-key-matcher.js'
 import { nodeHostResolver } from '../api/node/host-resolver.js'
 import { nodePeerAddress } from '../api/node/peer-address.js'
 import { Connector, type ConnectorDeps } from '../connector/connector.js'
@@ -8,6 +9,7 @@ import packageJson from '../package.json' with { type: 'json' }
 import { InProcessBus } from '../shared/bus/in-process.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/index.js'
+import { withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
 import { localFilePath } from '../shared/node/db-client.js'
 import { listen } from '../shared/node/http-server.js'
@@ -61,13 +63,17 @@ export const startEmbedded = async ({
   }
   const apiKey = await resolveApiKey(dataDir, config.API_KEY)
 
-  const { db, repos } = await openDataStore(databaseUrl, config, logger)
+  const store = await openDataStore(databaseUrl, config, logger)
+  const db = store.db
+  // API and connector share this object and every write goes through it, so the read model is
+  // exact: requests read sessions, statuses and viewers from memory until something changes.
+  const repos = withReadModel(store.repos, { consistency: 'exact' })
   const bus = new InProcessBus()
   const uploadLinkSecret = uploadLinkSecretFromApiKey(apiKey.key)
 
   // The public URL goes into signed upload links; the port is only known after listening when PORT=0.
   let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
-  const media = openMediaStore(config, {
+  const media = await openMediaStore(config, {
     dir: mediaDir,
     publicUrl: () => publicUrl,
     secret: uploadLinkSecret,
@@ -94,6 +100,7 @@ export const startEmbedded = async ({
     health: createHealthProbe({ db, media, redis: redis ?? undefined, connectors: 'in-process' }),
     peerAddress: nodePeerAddress,
     apiKey: apiKey.key,
+    apiKeyMatcher: nodeApiKeyMatcher(apiKey.key),
     version: packageJson.version,
     startedAt,
     logger,

@@ -179,6 +179,7 @@ const CASES: Record<string, Case> = {
     valid: [['connector-1', 'connector-1']],
     invalid: ['has space', 'a/b'],
   },
+  SESSION_LOGINS_PER_SECOND: { default: 20, valid: [['5', 5]], invalid: ['0', 'fast'] },
   CONNECTOR_MAX_SESSIONS: { default: 1000, valid: [['50', 50]], invalid: ['0', 'lots'] },
   SESSION_LEASE_MS: { default: 15_000, valid: [['3000', 3000]], invalid: ['999', 'long'] },
   LOG_LEVEL: { default: 'info', valid: [['debug', 'debug']], invalid: ['verbose'] },

@@ -104,6 +104,11 @@ export const ConfigSchema = z.object({
           .filter(Boolean)
       : [],
   ),
+  /**
+   * Most WhatsApp logins per second a connector starts by itself: restoring sessions at start,
+   * adopting them in split mode, reconnecting after a drop. Logins a user asks for do not wait.
+   */
+  SESSION_LOGINS_PER_SECOND: int(20, 1),
   /** 32-byte key (hex or base64) that encrypts WhatsApp auth keys at rest with AES-256-GCM. */
   AUTH_ENCRYPTION_KEY: optionalString.pipe(
     z

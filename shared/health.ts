@@ -15,6 +15,11 @@ export interface HealthReport {
 export interface HealthProbe {
   /** Reachability of each dependency, at most `cacheMs` old. */
   check(): Promise<HealthReport>
+  /**
+   * The report `check()` would answer from its cache right now, or undefined when a probe round is
+   * due: for answering without waiting.
+   */
+  peek?(): HealthReport | undefined
   /** The live connectors with their session counts; empty in embedded mode. */
   connectors(): Promise<LiveConnector[]>
 }
@@ -85,6 +90,9 @@ export const createHealthProbe = (options: HealthProbeOptions): HealthProbe => {
   }
 
   return {
+    peek() {
+      return cached && clock() - cached.at < cacheMs ? cached.report : undefined
+    },
     async check() {
       const now = clock()
       if (cached && now - cached.at < cacheMs) return cached.report

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 
 const carriesBody = (header: (name: string) => string | undefined) => {
   if (header('transfer-encoding') !== undefined) return true
@@ -13,10 +13,8 @@ const carriesBody = (header: (name: string) => string | undefined) => {
  * although the answer said keep-alive, so a client that reuses the connection loses its next
  * request. With `Connection: close` Node closes the socket right after the answer and the client
  * opens a fresh one. A reconnect after an error costs little; Workers drop the hop-by-hop header.
+ * Runs on the final answer, whichever layer gave it.
  */
-export const closeConnectionOnRejectedBody = (): MiddlewareHandler => {
-  return async (c, next) => {
-    await next()
-    if (c.res.status >= 400 && carriesBody((name) => c.req.header(name))) c.header('Connection', 'close')
-  }
+export const closeConnectionOnRejectedBody = (c: Context): void => {
+  if (c.res.status >= 400 && carriesBody((name) => c.req.header(name))) c.header('Connection', 'close')
 }

@@ -1,6 +1,6 @@
 import type { CommandClient, EventPublisher } from '../../shared/bus/types.js'
 import type { Config } from '../../shared/config.js'
-import type { Repositories, SessionRecord } from '../../shared/db/types.js'
+import type { ReadOptions, Repositories, SessionRecord } from '../../shared/db/types.js'
 import { AppError, appError } from '../../shared/errors.js'
 import type { EventMessage } from '../../shared/events.js'
 import type { MediaStore } from '../../shared/storage/types.js'
@@ -18,10 +18,23 @@ export interface ServiceContext {
   resolveHost?: HostResolver
 }
 
-export const requireSession = async (ctx: ServiceContext, sessionId: string): Promise<SessionRecord> => {
-  const session = await ctx.repos.sessions.get(sessionId)
+/**
+ * The session, or 404. Reads come from the read model when there is one; pass `{ fresh: true }`
+ * before acting on the session's state (commands), so a connector's latest write decides.
+ */
+export const requireSession = async (
+  ctx: ServiceContext,
+  sessionId: string,
+  options?: ReadOptions,
+): Promise<SessionRecord> => {
+  const session = await ctx.repos.sessions.get(sessionId, options)
   if (!session) throw appError('sessionNotFound')
   return session
+}
+
+/** What a command is about to change lives in another process's writes: drop the cached rows. */
+export const afterCommand = (ctx: ServiceContext): void => {
+  ctx.repos.sessions.invalidate?.()
 }
 
 /**

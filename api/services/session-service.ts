@@ -1,13 +1,25 @@
+import type { SessionRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
-import type { AuthMethod, SessionView } from '../../shared/schemas.js'
+import type { AuthMethod } from '../../shared/schemas.js'
 import {
+  afterCommand,
   errorSummary,
   publishSafely,
   releaseUnusedMedia,
   requireSession,
   type ServiceContext,
 } from './context.js'
+import { jsonPerSource } from './prepared-json.js'
 import { isConnected, iso, toSessionView } from './views.js'
+
+/** `GET /api/sessions`, serialized once per read-model snapshot. */
+const sessionListAnswer = jsonPerSource((sessions: SessionRecord[]) => ({
+  success: true as const,
+  data: sessions.map(toSessionView),
+}))
+
+/** Fresh reads: a command acts on the stored state, not on a copy a connector wrote past. */
+const FRESH = { fresh: true } as const
 
 export interface CreateSessionInput {
   sessionId: string
@@ -58,6 +70,8 @@ export class SessionService {
     } catch (error) {
       started = false
       logger.warn({ sessionId: session.id, error: errorSummary(error) }, 'session start failed')
+    } finally {
+      afterCommand(this.ctx)
     }
     return {
       sessionId: session.id,
@@ -70,8 +84,15 @@ export class SessionService {
     }
   }
 
-  async list(): Promise<SessionView[]> {
-    return (await this.ctx.repos.sessions.list()).map(toSessionView)
+  /** The answer of `GET /api/sessions`, as JSON bytes. */
+  async listAnswer() {
+    return sessionListAnswer(await this.ctx.repos.sessions.list())
+  }
+
+  /** The same without waiting: undefined when the list has to be read first. */
+  peekListAnswer() {
+    const sessions = this.ctx.repos.sessions.peekList?.()
+    return sessions && sessionListAnswer(sessions)
   }
 
   /**
@@ -81,11 +102,13 @@ export class SessionService {
    */
   async delete(sessionId: string) {
     const { repos, commands, logger } = this.ctx
-    await requireSession(this.ctx, sessionId)
+    await requireSession(this.ctx, sessionId, FRESH)
     try {
       await commands.send(sessionId, 'session.delete', { sessionId })
     } catch (error) {
       logger.warn({ sessionId, error: errorSummary(error) }, 'connector did not confirm session delete')
+    } finally {
+      afterCommand(this.ctx)
     }
     const statuses = await repos.statuses.deleteAllForSession(sessionId)
     await repos.lidMap.deleteForSession(sessionId)
@@ -99,14 +122,18 @@ export class SessionService {
   }
 
   async restart(sessionId: string) {
-    await requireSession(this.ctx, sessionId)
-    await this.ctx.commands.send(sessionId, 'session.restart', { sessionId })
+    await requireSession(this.ctx, sessionId, FRESH)
+    try {
+      await this.ctx.commands.send(sessionId, 'session.restart', { sessionId })
+    } finally {
+      afterCommand(this.ctx)
+    }
     return { sessionId, message: 'Session restarted successfully' }
   }
 
   /** Allowed at any time (v1); the number only matters for pairing before the session is linked. */
   async updatePhoneNumber(sessionId: string, phoneNumber: string) {
-    await requireSession(this.ctx, sessionId)
+    await requireSession(this.ctx, sessionId, FRESH)
     const updated = await this.ctx.repos.sessions.update(sessionId, { phoneNumber })
     if (!updated) throw appError('sessionNotFound')
     return { sessionId, phoneNumber, message: 'Phone number updated successfully' }
@@ -139,11 +166,16 @@ export class SessionService {
   }
 
   async requestPairingCode(sessionId: string) {
-    const session = await requireSession(this.ctx, sessionId)
+    const session = await requireSession(this.ctx, sessionId, FRESH)
     if (isConnected(session)) throw appError('alreadyConnected')
     if (session.authMethod !== 'pairing') throw appError('notPairingSession')
     if (!session.phoneNumber) throw appError('phoneNotSet')
-    const reply = await this.ctx.commands.send(sessionId, 'session.requestPairingCode', { sessionId })
+    let reply: { pairingCode: string; phoneNumber: string }
+    try {
+      reply = await this.ctx.commands.send(sessionId, 'session.requestPairingCode', { sessionId })
+    } finally {
+      afterCommand(this.ctx)
+    }
     return {
       sessionId,
       pairingCode: reply.pairingCode,

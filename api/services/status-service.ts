@@ -1,11 +1,29 @@
+import type { StatusRecord, ViewerRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
-import type { StatusType, StatusView, Viewer } from '../../shared/schemas.js'
+import type { StatusType } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../../shared/storage/types.js'
-import { publishSafely, releaseUnusedMedia, requireSession, type ServiceContext } from './context.js'
+import {
+  afterCommand,
+  publishSafely,
+  releaseUnusedMedia,
+  requireSession,
+  type ServiceContext,
+} from './context.js'
+import { jsonPerSource } from './prepared-json.js'
 import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
 import { isConnected, toStatusView, toViewer } from './views.js'
+
+/** `GET …/sent-statuses` and `GET …/status-viewers/{id}`, serialized once per read-model list. */
+const statusListAnswer = jsonPerSource((statuses: (StatusRecord & { viewerCount: number })[]) => ({
+  success: true as const,
+  data: statuses.map(toStatusView),
+}))
+const viewerListAnswer = jsonPerSource((viewers: ViewerRecord[]) => ({
+  success: true as const,
+  data: viewers.map(toViewer),
+}))
 
 export interface SendStatusInput {
   type: StatusType
@@ -22,7 +40,8 @@ export class StatusService {
   constructor(private readonly ctx: ServiceContext) {}
 
   async send(sessionId: string, input: SendStatusInput) {
-    const session = await requireSession(this.ctx, sessionId)
+    // Fresh: whether the session is connected decides between sending and a 409.
+    const session = await requireSession(this.ctx, sessionId, { fresh: true })
     // Everything about the request itself is checked before the session's state: a status that
     // could never be sent is a 400 whether or not the session happens to be connected (409).
     const content = input.type === 'text' ? input.content : input.content.trim()
@@ -30,7 +49,7 @@ export class StatusService {
     if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
     if (!isConnected(session)) throw appError('notConnected')
     const isText = input.type === 'text'
-    const reply = await this.ctx.commands.send(sessionId, 'status.send', {
+    const command = {
       sessionId,
       type: input.type,
       content,
@@ -39,7 +58,13 @@ export class StatusService {
       targetNumbers: parseTargetNumbers(input.targetNumbers),
       ...(isText && input.backgroundColor ? { backgroundColor: input.backgroundColor } : {}),
       ...(isText && input.font !== undefined ? { font: input.font } : {}),
-    })
+    }
+    let reply: { statusId: string; waMessageId: string; contactCount: number }
+    try {
+      reply = await this.ctx.commands.send(sessionId, 'status.send', command)
+    } finally {
+      afterCommand(this.ctx)
+    }
     return {
       statusId: reply.statusId,
       message: 'Status successfully sent to WhatsApp',
@@ -48,23 +73,46 @@ export class StatusService {
     }
   }
 
-  /** Statuses of the retention window, newest first. */
-  async list(sessionId: string): Promise<StatusView[]> {
+  /**
+   * Statuses of the retention window, newest first (the order `listActive` returns them in), as
+   * the JSON answer.
+   */
+  async listAnswer(sessionId: string) {
     await requireSession(this.ctx, sessionId)
     const now = this.ctx.clock()
-    const oldest = now - this.ctx.config.STATUS_RETENTION_HOURS * 3_600_000
-    const statuses = await this.ctx.repos.statuses.listActive(sessionId, now)
-    return statuses
-      .filter((status) => status.createdAt >= oldest)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map(toStatusView)
+    return this.inWindow(await this.ctx.repos.statuses.listActive(sessionId, now), now)
   }
 
-  async viewers(sessionId: string, statusId: string): Promise<Viewer[]> {
+  /** The same without waiting: undefined unless the session and its list are in memory. */
+  peekListAnswer(sessionId: string) {
+    if (!this.ctx.repos.sessions.peek?.(sessionId)) return undefined
+    const now = this.ctx.clock()
+    const statuses = this.ctx.repos.statuses.peekActive?.(sessionId, now)
+    return statuses && this.inWindow(statuses, now)
+  }
+
+  private inWindow(statuses: (StatusRecord & { viewerCount: number })[], now: number) {
+    const oldest = now - this.ctx.config.STATUS_RETENTION_HOURS * 3_600_000
+    // The list itself when nothing is older than the window (the usual case), so its answer stays cached.
+    const kept = statuses.every((status) => status.createdAt >= oldest)
+      ? statuses
+      : statuses.filter((status) => status.createdAt >= oldest)
+    return statusListAnswer(kept)
+  }
+
+  /** Who viewed a status, first view first, as the JSON answer; one round trip with its 404. */
+  async viewersAnswer(sessionId: string, statusId: string) {
     await requireSession(this.ctx, sessionId)
-    const status = await this.ctx.repos.statuses.get(sessionId, statusId)
-    if (!status) throw appError('statusNotFound')
-    return (await this.ctx.repos.viewers.list(sessionId, statusId)).map(toViewer)
+    const viewers = await this.ctx.repos.viewers.listForStatus(sessionId, statusId)
+    if (!viewers) throw appError('statusNotFound')
+    return viewerListAnswer(viewers)
+  }
+
+  /** The same without waiting: undefined unless the session and the status's viewers are in memory. */
+  peekViewersAnswer(sessionId: string, statusId: string) {
+    if (!this.ctx.repos.sessions.peek?.(sessionId)) return undefined
+    const viewers = this.ctx.repos.viewers.peekForStatus?.(sessionId, statusId)
+    return viewers ? viewerListAnswer(viewers) : undefined
   }
 
   /**
@@ -72,7 +120,7 @@ export class StatusService {
    * and the media file (when no other status uses it).
    */
   async delete(sessionId: string, statusId: string) {
-    await requireSession(this.ctx, sessionId)
+    await requireSession(this.ctx, sessionId, { fresh: true })
     const deleted = await this.ctx.repos.statuses.delete(sessionId, statusId)
     if (!deleted) throw appError('statusNotFound')
     const released = deleted.mediaFilename

@@ -23,6 +23,7 @@ describe('migrate', () => {
       'lid_map',
       'schema_migrations',
       'sessions',
+      'status_versions',
       'status_viewers',
       'statuses',
       'uploads',

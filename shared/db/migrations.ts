@@ -113,6 +113,35 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX command_log_by_age ON command_log (created_at)',
     ],
   },
+  {
+    version: 3,
+    name: 'list indexes, status change versions',
+    statements: [
+      // GET /api/sessions lists by age: walk an index instead of sorting the table.
+      'CREATE INDEX sessions_by_age ON sessions (created_at, id)',
+      // sent-statuses: one session's statuses newest first, read backwards off the index.
+      'CREATE INDEX statuses_by_session_age ON statuses (session_id, created_at, id)',
+      // The retention job's stale pending sends and the stats' last sent status, without a scan.
+      'CREATE INDEX statuses_by_state ON statuses (state, created_at)',
+      // A number per session that grows with every change to its statuses or viewers, by any
+      // process: an API that keeps a session's lists in memory compares it to see whether they are
+      // still current (shared/db/read-model.ts). Statuses bump it through the triggers below, so
+      // every writer does; viewer batches bump it in the same write (viewers repository), once per
+      // session and batch instead of once per row. Rows are never deleted: a number that restarted
+      // could match one a reader remembers from before.
+      `CREATE TABLE status_versions (
+        session_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+      ...(['INSERT', 'UPDATE', 'DELETE'] as const).map(
+        (event) => `CREATE TRIGGER statuses_versioned_on_${event.toLowerCase()} AFTER ${event} ON statuses
+        BEGIN
+          INSERT INTO status_versions (session_id, version) VALUES (${event === 'DELETE' ? 'OLD' : 'NEW'}.session_id, 1)
+          ON CONFLICT (session_id) DO UPDATE SET version = version + 1;
+        END`,
+      ),
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -95,15 +95,40 @@ export interface CommandLogRepo {
   deleteOlderThan(before: number): Promise<number>
 }
 
+/** How current a read must be, where the repositories keep a read model (`read-model.ts`). */
+export interface ReadOptions {
+  /**
+   * Read the stored row now, never a cached copy: for decisions taken on a session's state (a
+   * command), where a read model that other processes write past may be a moment behind.
+   */
+  fresh?: boolean
+}
+
 export interface SessionsRepo {
   /** Throws AppError('conflict', 'Session already exists') when the id is taken. */
   create(
     record: Omit<SessionRecord, 'createdAt' | 'updatedAt' | 'connectorId'> & { createdAt?: number },
   ): Promise<SessionRecord>
-  get(id: string): Promise<SessionRecord | null>
+  get(id: string, options?: ReadOptions): Promise<SessionRecord | null>
+  /**
+   * Oldest first. Behind a read model the array and its records are shared by every reader (and
+   * frozen): never modify them.
+   */
   list(): Promise<SessionRecord[]>
   update(id: string, patch: SessionPatch): Promise<SessionRecord | null>
   delete(id: string): Promise<boolean>
+  /**
+   * Behind a read model: forget the cached rows, so the next read goes to the database. For a
+   * process that asked another one (a connector) to change a session.
+   */
+  invalidate?(): void
+  /**
+   * Behind a read model, synchronously: the list as `list()` would answer it now, or undefined
+   * when that needs the database. For answering a request without waiting on anything.
+   */
+  peekList?(): SessionRecord[] | undefined
+  /** Like `peekList`, for one session: null when it is known not to exist. */
+  peek?(id: string): SessionRecord | null | undefined
 }
 
 export interface StatusesRepo {
@@ -126,6 +151,14 @@ export interface StatusesRepo {
   failStalePending(before: number, error: string): Promise<number>
   /** Whether any status still refers to this upload. */
   isMediaReferenced(filename: string): Promise<boolean>
+  /**
+   * A number that grows with every change to the session's statuses or viewers, whichever process
+   * made it (0 before the first). A reader that remembers the number it read a list at knows the
+   * list is still current while the number is the same.
+   */
+  changeVersion(sessionId: string): Promise<number>
+  /** Behind a read model, synchronously: `listActive`'s answer, or undefined when it needs the database. */
+  peekActive?(sessionId: string, now: number): (StatusRecord & { viewerCount: number })[] | undefined
   stats(): Promise<{ total: number; lastSentAt: number | null; perSession: Record<string, number> }>
 }
 
@@ -136,6 +169,13 @@ export interface ViewersRepo {
    */
   recordMany(views: ViewerRecord[]): Promise<ViewerRecord[]>
   list(sessionId: string, statusId: string): Promise<ViewerRecord[]>
+  /**
+   * The viewers of a status, first view first, and in the same round trip whether the status
+   * exists: null when it does not. Behind a read model the array is shared (and frozen).
+   */
+  listForStatus(sessionId: string, statusId: string): Promise<ViewerRecord[] | null>
+  /** Behind a read model, synchronously: `listForStatus`'s answer, or undefined when it needs the database. */
+  peekForStatus?(sessionId: string, statusId: string): ViewerRecord[] | null | undefined
   /** Up to `limit` viewers of a status in JID order, after `afterJid` (null: from the start). */
   listPage(
     sessionId: string,

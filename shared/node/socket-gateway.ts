@@ -1,6 +1,5 @@
 import type { Server as HttpServer } from 'node:http'
 import type { RedisClientType } from '@redis/client'
-import { createAdapter } from '@socket.io/redis-streams-adapter'
 import { Server, type Socket } from 'socket.io'
 import type { EventSubscriber, Unsubscribe } from '../bus/types.js'
 import { Messages } from '../errors.js'
@@ -8,7 +7,6 @@ import type { ClientToServerEvents, EventMessage, ServerToClientEvents } from '.
 import { rateLimitKeyForAddress } from '../net/ip-ranges.js'
 import { apiKeyFromHeaders, apiKeyMatches } from '../security/api-key.js'
 import { lastForwardedAddress, type RateLimiter } from '../security/rate-limit.js'
-import { connectWithin, createRedisClient } from './node-redis.js'
 
 export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents>
 
@@ -99,6 +97,11 @@ export class SocketGateway {
     if (this.options.redisUrl) {
       // Its own connection, failing fast while Redis is down: a broadcast then still reaches this
       // server's clients at once, and the others when Redis is back.
+      // Loaded only by cluster members: the embedded product has no use for a Redis client.
+      const [{ createAdapter }, { connectWithin, createRedisClient }] = await Promise.all([
+        import('@socket.io/redis-streams-adapter'),
+        import('./node-redis.js'),
+      ])
       this.redis = createRedisClient(this.options.redisUrl)
       await connectWithin(this.redis, 2_000)
       this.io.adapter(createAdapter(withQueueingDuplicates(this.redis), { maxLen: 10_000 }))

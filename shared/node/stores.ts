@@ -4,13 +4,15 @@ import { migrate } from '../db/migrations.js'
 import { createRepositories } from '../db/repositories/index.js'
 import type { Repositories } from '../db/types.js'
 import type { RedisCommands } from '../redis/types.js'
-import { upstashCommands } from '../redis/upstash.js'
-import { S3MediaStore, s3StoreOptions } from '../storage/s3.js'
 import type { MediaStore } from '../storage/types.js'
 import { openDatabase } from './db-client.js'
 import { LocalMediaStore } from './local-media-store.js'
 import type { Logger } from './logger.js'
-import { nodeRedisCommands } from './node-redis.js'
+
+/*
+ * The AWS SDK and the Redis clients are loaded only by processes configured to use them (tens of
+ * MB of memory each): the zero-config embedded product needs neither.
+ */
 
 /**
  * The outside resources a Node process of the product opens, built from the config the same way
@@ -30,19 +32,21 @@ export const openDataStore = async (url: string, config: Config, logger: Logger)
   return { db, repos: createRepositories(db) }
 }
 
-// Lives beside the S3 store (Web APIs only) so the Workers entry builds it without this module.
-export { s3StoreOptions } from '../storage/s3.js'
-
 /** S3 when configured, else the local media folder (embedded mode). */
-export const openMediaStore = (
+export const openMediaStore = async (
   config: Config,
   local: { dir: string; publicUrl: () => string; secret: string },
-): MediaStore => (usesS3(config) ? new S3MediaStore(s3StoreOptions(config)) : new LocalMediaStore(local))
+): Promise<MediaStore> => {
+  if (!usesS3(config)) return new LocalMediaStore(local)
+  const { S3MediaStore, s3StoreOptions } = await import('../storage/s3.js')
+  return new S3MediaStore(s3StoreOptions(config))
+}
 
 /** The API's Redis: TCP when REDIS_URL is set, else the Upstash REST API; null when neither is. */
 export const openRedisCommands = async (config: Config): Promise<RedisCommands | null> => {
-  if (config.REDIS_URL) return nodeRedisCommands(config.REDIS_URL)
+  if (config.REDIS_URL) return (await import('./node-redis.js')).nodeRedisCommands(config.REDIS_URL)
   if (config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN) {
+    const { upstashCommands } = await import('../redis/upstash.js')
     return upstashCommands({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN })
   }
   return null

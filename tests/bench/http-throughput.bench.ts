@@ -1,29 +1,51 @@
 /**
- * HTTP throughput of the product's Hono app (every middleware: request id, secure headers, rate
- * limiter, API-key check, JSON body limit) against a bare node:http "hello". All servers listen on
- * loopback at once; the same keep-alive load loop (separate process, 32 connections, fixed
- * duration) runs against each in turn, for a few interleaved rounds, and each keeps its best round:
- * on a shared two-core machine, outside load only ever lowers a figure.
- *  - bare Hono "hello" on @hono/node-server: the framework's own floor, for reading the rest;
- *  - GET /api/health: public route, every middleware but the key check, no database;
- *  - GET /api/sessions with the key: key check plus a libSQL read of the session list.
+ * HTTP throughput of the product's read paths beside bare servers measured in the same run:
+ *  - bare node:http "hello" (the baseline every ratio is taken against) and bare Hono "hello" on
+ *    @hono/node-server (the framework's own floor, for reading the rest);
+ *  - bare node:http answering the very bytes of the product's larger answers (the list of 100
+ *    sessions, 20 statuses, 1,000 viewers): what moving that many bytes costs by itself;
+ *  - the product, embedded (`startEmbedded`: REST + Socket.IO + the connector in one process, data
+ *    in a libSQL file) and split (`startApi`, ROLE=api alone, with a real redis-server, s3rver and
+ *    a libSQL file seeded as connectors would have written it), each with 0 and with 100 stored
+ *    sessions (every field filled; the first session with 20 statuses, its newest with 1,000
+ *    viewers): public `GET /api/health`, and with the key `GET /api/sessions`, `…/sent-statuses`
+ *    and `…/status-viewers/{id}`.
+ * Everything listens on loopback in this process; one load client in its own process (64
+ * keep-alive connections) drives each target in turn for a few interleaved rounds (each round
+ * starting one target further on, garbage collected between targets), and each target keeps its
+ * best round: on a shared two-core machine outside load only ever lowers a figure. The load
+ * average is printed with the results, and beside each figure this process's CPU time per answer,
+ * which outside load disturbs far less than requests per second (split mode: Redis's own CPU time
+ * is not in it).
+ *
+ * Targets (DESIGN.md): health ≥ 0.7× bare node:http; authenticated reads ≥ 0.5× with 0 sessions;
+ * the list of 100 sessions ≥ 0.3×; statuses and viewers, whose answers are 10 and 125 KB, ≥ 0.5×
+ * of bare node:http sending the same bytes (against "hello" they would measure the loopback).
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { cpus, loadavg } from 'node:os'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { BENCH_API_KEY, createBenchApp, newSession } from './support/fixtures.js'
+import {
+  BENCH_API_KEY,
+  EMPTY,
+  type HttpProduct,
+  REALISTIC,
+  readPaths,
+  startEmbeddedProduct,
+  startSplitApi,
+  startSplitInfra,
+} from './support/http-products.js'
 import type { LoadOptions, LoadResult } from './support/load-client.js'
 import { firstLine, spawnTs, stopChild } from './support/processes.js'
 import { emit, log, round } from './support/report.js'
 
 const BENCH = 'http throughput'
-const CONCURRENCY = 32
-const ROUNDS = 2
-const WARMUP_MS = 500
-const DURATION_MS = 2_500
-/** Design budget: Hono with a key check ≈ 0.7× bare node:http. */
-const RATIO_TARGET = 0.7
+const CONCURRENCY = 64
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3)
+const WARMUP_MS = 400
+const DURATION_MS = Number(process.env.BENCH_HTTP_DURATION_MS ?? 2_000)
 
 const address = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
@@ -40,22 +62,10 @@ const close = (server: Server) =>
     server.closeAllConnections()
   })
 
-/** One load run from a fresh client process; requests per second answered 2xx. */
-const load = async (url: string, headers: Record<string, string>): Promise<LoadResult> => {
-  const options: LoadOptions = {
-    url,
-    headers,
-    concurrency: CONCURRENCY,
-    warmupMs: WARMUP_MS,
-    durationMs: DURATION_MS,
-  }
-  const child = spawnTs(new URL('./support/load-client.ts', import.meta.url), [JSON.stringify(options)])
-  try {
-    return JSON.parse(await firstLine(child, WARMUP_MS + DURATION_MS + 30_000)) as LoadResult
-  } finally {
-    await stopChild(child)
-  }
-}
+const load1 = () => (loadavg()[0] ?? 0).toFixed(2)
+const loadAtStart = load1()
+
+// ── servers ──────────────────────────────────────────────────────────────────────────────────
 
 const bareNode = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' })
@@ -66,52 +76,198 @@ const bareHono = serve({
   port: 0,
   hostname: '127.0.0.1',
 }) as Server
-const fixture = await createBenchApp()
-for (let i = 1; i <= 3; i++) await fixture.db.repos.sessions.create(newSession(`s${i}`, `1555000000${i}`))
-const product = serve({ fetch: fixture.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
-await Promise.all([bareNode, bareHono, product].map(listening))
-
-const targets: { label: string; url: string; headers: Record<string, string> }[] = [
-  { label: 'bare node:http hello', url: `${address(bareNode)}/`, headers: {} },
-  { label: 'bare Hono hello', url: `${address(bareHono)}/`, headers: {} },
-  { label: 'GET /api/health', url: `${address(product)}/api/health`, headers: {} },
-  {
-    label: 'GET /api/sessions (key + db read)',
-    url: `${address(product)}/api/sessions`,
-    headers: { 'x-api-key': BENCH_API_KEY },
-  },
-]
-const best = new Map<string, LoadResult>()
-for (let roundNumber = 1; roundNumber <= ROUNDS; roundNumber++) {
-  for (const target of targets) {
-    const result = await load(target.url, target.headers)
-    log(
-      `round ${roundNumber} ${target.label}: ${Math.round(result.requestsPerSecond)} req/s (${result.failed} failed)`,
-    )
-    const previous = best.get(target.label)
-    if (!previous || result.requestsPerSecond > previous.requestsPerSecond) best.set(target.label, result)
+/** Bare node:http answering fixed bodies by path: the cost of the bytes alone. */
+const payloads = new Map<string, Buffer>()
+const bareBytes = createServer((req, res) => {
+  const body = payloads.get(req.url ?? '')
+  if (!body) {
+    res.writeHead(404).end()
+    return
   }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+  res.end(body)
+}).listen(0, '127.0.0.1')
+await Promise.all([bareNode, bareHono, bareBytes].map(listening))
+
+log('starting the products (embedded and split, 0 and 100 sessions)')
+const infra = await startSplitInfra()
+const products: { name: string; product: HttpProduct; sessions: number }[] = []
+try {
+  products.push({ name: 'embedded', product: await startEmbeddedProduct(EMPTY), sessions: 0 })
+  products.push({ name: 'embedded', product: await startEmbeddedProduct(REALISTIC), sessions: 100 })
+  products.push({ name: 'split', product: await startSplitApi(infra, EMPTY), sessions: 0 })
+  products.push({ name: 'split', product: await startSplitApi(infra, REALISTIC), sessions: 100 })
+} catch (error) {
+  await Promise.allSettled(products.map(({ product }) => product.stop()))
+  await infra.stop()
+  throw error
 }
-await Promise.all([bareNode, bareHono, product].map(close))
-await fixture.close()
+
+// ── targets ──────────────────────────────────────────────────────────────────────────────────
+
+type Baseline = 'bare node:http hello' | `bare node:http, ${string}`
+
+interface Target {
+  label: string
+  url: string
+  headers: Record<string, string>
+  /** Minimum ratio to `baseline`; none for the baselines themselves. */
+  goal?: { ratio: number; baseline: Baseline }
+}
+
+const keyed = { 'x-api-key': BENCH_API_KEY }
+const HELLO: Baseline = 'bare node:http hello'
+const targets: Target[] = [
+  { label: HELLO, url: `${address(bareNode)}/`, headers: {} },
+  { label: 'bare Hono hello', url: `${address(bareHono)}/`, headers: {} },
+]
+
+/** Registers the payload a product answers on `path` with a bare server for the same bytes. */
+const sameBytes = async (product: HttpProduct, path: string, name: string): Promise<Baseline> => {
+  const label: Baseline = `bare node:http, ${name}`
+  if (targets.some((t) => t.label === label)) return label
+  const response = await fetch(`${product.url}${path}`, { headers: keyed })
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`)
+  payloads.set(`/${payloads.size}`, Buffer.from(await response.arrayBuffer()))
+  targets.push({ label, url: `${address(bareBytes)}/${payloads.size - 1}`, headers: {} })
+  return label
+}
+
+for (const { name, product, sessions } of products) {
+  const paths = readPaths(product.ids)
+  const where = `${name}, ${sessions} sessions`
+  targets.push({
+    label: `${where}: GET /api/health`,
+    url: `${product.url}${paths.health}`,
+    headers: {},
+    goal: { ratio: 0.7, baseline: HELLO },
+  })
+  targets.push({
+    label: `${where}: GET /api/sessions (key)`,
+    url: `${product.url}${paths.sessions}`,
+    headers: keyed,
+    goal: { ratio: sessions === 0 ? 0.5 : 0.3, baseline: HELLO },
+  })
+  if (paths.statuses) {
+    targets.push({
+      label: `${where}: GET …/sent-statuses (key, 20)`,
+      url: `${product.url}${paths.statuses}`,
+      headers: keyed,
+      goal: { ratio: 0.5, baseline: await sameBytes(product, paths.statuses, '20 statuses') },
+    })
+  }
+  if (paths.viewers) {
+    targets.push({
+      label: `${where}: GET …/status-viewers/{id} (key, 1,000)`,
+      url: `${product.url}${paths.viewers}`,
+      headers: keyed,
+      goal: { ratio: 0.5, baseline: await sameBytes(product, paths.viewers, '1,000 viewers') },
+    })
+  }
+  if (sessions === 100) await sameBytes(product, paths.sessions, '100 sessions')
+}
+
+// ── load ─────────────────────────────────────────────────────────────────────────────────────
+
+/** One load client for the whole run, driven line by line (`load-client.ts --serve`). */
+const client = spawnTs(
+  new URL('./support/load-client.ts', import.meta.url),
+  ['--serve'],
+  {},
+  { stdin: 'pipe' },
+)
+const load = async (target: Target): Promise<LoadResult> => {
+  const options: LoadOptions = {
+    url: target.url,
+    headers: target.headers,
+    concurrency: CONCURRENCY,
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+  }
+  client.stdin?.write(`${JSON.stringify(options)}\n`)
+  return JSON.parse(await firstLine(client, WARMUP_MS + DURATION_MS + 30_000)) as LoadResult
+}
+
+/** What each target's best round measured, and this process's CPU time per answer in it. */
+const best = new Map<string, LoadResult & { cpuUs: number }>()
+const loads: string[] = [loadAtStart]
+const gc = (globalThis as { gc?: () => void }).gc
+try {
+  // The client's own JIT warms up on the cheapest target first, so round 1 of the baseline is fair.
+  await load({ label: 'warm-up', url: `${address(bareNode)}/`, headers: {} })
+  for (let roundNumber = 1; roundNumber <= ROUNDS; roundNumber++) {
+    // Each round starts one target further on, so no target always runs right after the heaviest.
+    const order = targets.map((_, i) => targets[(i + roundNumber - 1) % targets.length] as Target)
+    for (const target of order) {
+      // Garbage of the previous target is collected now, not during this one's measurement.
+      gc?.()
+      const cpuBefore = process.cpuUsage()
+      const result = await load(target)
+      const cpu = process.cpuUsage(cpuBefore)
+      const cpuUs = (cpu.user + cpu.system) / Math.max(1, result.answered)
+      log(
+        `round ${roundNumber} ${target.label}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms, ` +
+          `${cpuUs.toFixed(1)} µs CPU/answer${result.failed ? ` (${result.failed} failed)` : ''}`,
+      )
+      const previous = best.get(target.label)
+      if (!previous || result.requestsPerSecond > previous.requestsPerSecond) {
+        best.set(target.label, { ...result, cpuUs })
+      }
+    }
+    loads.push(load1())
+    log(`round ${roundNumber} done, load average ${load1()}`)
+  }
+} finally {
+  client.stdin?.end()
+  await stopChild(client)
+  await Promise.allSettled(products.map(({ product }) => product.stop()))
+  await infra.stop()
+  await Promise.all([bareNode, bareHono, bareBytes].map(close))
+}
+
+// ── report ───────────────────────────────────────────────────────────────────────────────────
 
 const rate = (label: string) => best.get(label)?.requestsPerSecond ?? 0
-const bareRate = rate('bare node:http hello')
+const hello = rate(HELLO)
+const describe = (label: string) => {
+  const result = best.get(label)
+  if (!result) return ''
+  const bytes =
+    result.responseBytes >= 1024
+      ? `${(result.responseBytes / 1024).toFixed(1)} KB`
+      : `${result.responseBytes} B`
+  return `${Math.round(result.requestsPerSecond).toLocaleString('en')} req/s, p99 ${result.p99Ms} ms, ${bytes}, ${result.cpuUs.toFixed(0)} µs CPU${
+    result.failed ? `, ${result.failed} failed` : ''
+  }`
+}
+
 emit({
   bench: BENCH,
-  metric: 'bare node:http hello',
-  value: Math.round(bareRate),
-  unit: 'req/s',
-  note: `best of ${ROUNDS} × ${DURATION_MS / 1000} s, ${CONCURRENCY} keep-alive connections`,
+  metric: 'load average (1 min) at start, after each round',
+  value: Number(loadAtStart),
+  unit: '',
+  note: `${loads.join(' → ')} on ${cpus().length} cores; best of ${ROUNDS} × ${DURATION_MS / 1000} s, ${CONCURRENCY} keep-alive connections`,
 })
-for (const { label } of targets.slice(1)) {
-  const failed = best.get(label)?.failed ?? 0
+emit({ bench: BENCH, metric: HELLO, value: Math.round(hello), unit: 'req/s', note: describe(HELLO) })
+for (const target of targets.slice(1)) {
+  if (!target.goal) {
+    emit({
+      bench: BENCH,
+      metric: `${target.label} ÷ hello`,
+      value: round(rate(target.label) / hello, 2),
+      unit: '×',
+      note: describe(target.label),
+    })
+    continue
+  }
+  const { ratio, baseline } = target.goal
+  const versusHello = baseline === HELLO ? '' : `; ${round(rate(target.label) / hello, 2)}× hello`
   emit({
     bench: BENCH,
-    metric: `${label} ÷ bare`,
-    value: round(rate(label) / bareRate, 2),
+    metric: `${target.label} ÷ ${baseline === HELLO ? 'hello' : 'same bytes'}`,
+    value: round(rate(target.label) / rate(baseline), 2),
     unit: '×',
-    ...(label === 'bare Hono hello' ? {} : { target: { kind: 'min' as const, value: RATIO_TARGET } }),
-    note: `${Math.round(rate(label)).toLocaleString('en')} req/s${failed ? `, ${failed} failed` : ''}`,
+    target: { kind: 'min', value: ratio },
+    note: `${describe(target.label)}${versusHello}`,
   })
 }

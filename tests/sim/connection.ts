@@ -30,6 +30,11 @@ export class SimConnection {
   /** set for a fresh client that is registering (linking) */
   registration?: HandshakeResult
   routingInfo?: Buffer
+  /**
+   * set once the `<ib><offline/>` marker went out: Baileys only waits for the history sync from
+   * then on, so one that arrives earlier would leave it buffering events for 20 s
+   */
+  offlineDelivered = false
   closed = false
   private readonly reader = new FrameReader()
   private handshake?: ServerHandshake

@@ -16,7 +16,8 @@ import { unixNow } from './linking.js'
 export async function pushInitialHistorySync(conn: SimConnection): Promise<void> {
   const account = conn.account
   const companion = conn.companion
-  if (!account || !companion?.needsInitialSync) return
+  // the login sends it again once the offline marker is out (pre-keys may be uploaded earlier)
+  if (!account || !companion?.needsInitialSync || !conn.offlineDelivered) return
   const preKey = companion.keys.preKeys.shift()
   if (!preKey) return
   companion.needsInitialSync = false

@@ -80,6 +80,7 @@ export class Sessions {
       attrs: {},
       content: [{ tag: 'offline', attrs: { count: String(held) } }],
     })
+    conn.offlineDelivered = true
     this.pushHistoryLater(conn)
   }
 

@@ -111,6 +111,8 @@ export class FakeWaSocket implements WaSocket {
   pairingCode = 'ABCD1234'
   /** When set, `requestPairingCode` waits for this before answering. */
   pairingGate: Promise<void> | null = null
+  /** The WebSocket never connects: the socket closes as Baileys' does when WhatsApp refuses. */
+  unreachable = false
 
   constructor(
     readonly config: UserFacingSocketConfig,
@@ -118,9 +120,13 @@ export class FakeWaSocket implements WaSocket {
   ) {
     this.authState = { creds: config.auth.creds }
     this.signalRepository = { lidMapping }
-    // Baileys announces the connection attempt on the next tick.
+    // Baileys announces the connection attempt on the next tick; the WebSocket then opens, or
+    // fails when nothing listens (set `unreachable` in `onCreate`).
     process.nextTick(() => {
-      if (!this.closed) this.ev.emit('connection.update', { connection: 'connecting' })
+      if (this.closed) return
+      this.ev.emit('connection.update', { connection: 'connecting' })
+      if (this.unreachable) this.closeWith(500, 'WebSocket Error (connect ECONNREFUSED 127.0.0.1:443)')
+      else this.ws.emit('open')
     })
   }
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { envelope, errorResponses, jsonContent } from '../../openapi.js'
+import { sendJson } from '../../responses.js'
 import { Session } from '../../schemas.js'
 import type { App } from '../../types.js'
 
@@ -15,7 +16,4 @@ const route = createRoute({
 })
 
 export const registerListSessions = (app: App) =>
-  app.openapi(route, async (c) => {
-    const data = await c.get('services').sessions.list()
-    return c.json({ success: true as const, data }, 200)
-  })
+  app.openapi(route, async (c) => sendJson(c, await c.get('services').sessions.listAnswer(), 200))

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { envelope, errorResponses, jsonContent } from '../../openapi.js'
+import { sendJson } from '../../responses.js'
 import { SessionParams, StatusView } from '../../schemas.js'
 import type { App } from '../../types.js'
 
@@ -16,7 +17,6 @@ const route = createRoute({
 })
 
 export const registerListStatuses = (app: App) =>
-  app.openapi(route, async (c) => {
-    const data = await c.get('services').statuses.list(c.req.valid('param').sessionId)
-    return c.json({ success: true as const, data }, 200)
-  })
+  app.openapi(route, async (c) =>
+    sendJson(c, await c.get('services').statuses.listAnswer(c.req.valid('param').sessionId), 200),
+  )

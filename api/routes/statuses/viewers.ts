@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { envelope, errorResponses, jsonContent } from '../../openapi.js'
+import { sendJson } from '../../responses.js'
 import { StatusParams, Viewer } from '../../schemas.js'
 import type { App } from '../../types.js'
 
@@ -19,6 +20,5 @@ const route = createRoute({
 export const registerStatusViewers = (app: App) =>
   app.openapi(route, async (c) => {
     const { sessionId, statusId } = c.req.valid('param')
-    const data = await c.get('services').statuses.viewers(sessionId, statusId)
-    return c.json({ success: true as const, data }, 200)
+    return sendJson(c, await c.get('services').statuses.viewersAnswer(sessionId, statusId), 200)
   })

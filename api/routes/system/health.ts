@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { Messages } from '../../../shared/errors.js'
 import { ErrorSchema, envelope, healthErrorResponses, jsonContent } from '../../openapi.js'
+import { sendJson } from '../../responses.js'
 import { HealthData } from '../../schemas.js'
 import type { App } from '../../types.js'
 
@@ -23,9 +24,13 @@ const route = createRoute({
 export const registerHealth = (app: App) =>
   app.openapi(route, async (c) => {
     const { system } = c.get('services')
-    const health = await system.health()
     // The connector list says how the deployment is laid out: only for callers with the key.
-    const data = c.get('authenticated') ? { ...health, connectors: await system.connectors() } : health
+    if (!c.get('authenticated')) {
+      const answer = await system.healthAnswer()
+      return answer.status === 503 ? sendJson(c, answer.body, 503) : sendJson(c, answer.body, 200)
+    }
+    const health = await system.health()
+    const data = { ...health, connectors: await system.connectors() }
     if (health.status === 'unhealthy') {
       return c.json({ success: false as const, error: Messages.databaseDown, data }, 503)
     }

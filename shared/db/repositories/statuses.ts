@@ -119,10 +119,21 @@ export function createStatusesRepo(
       return result.rows.length > 0
     },
 
+    async changeVersion(sessionId) {
+      const result = await client.execute({
+        sql: 'SELECT version FROM status_versions WHERE session_id = ?',
+        args: [sessionId],
+      })
+      const row = result.rows[0]
+      return row ? integer(row, 'version') : 0
+    },
+
     async stats() {
       const [totals, perSession] = await client.batch(
         [
-          `SELECT COUNT(*) AS total, MAX(CASE WHEN state = 'sent' THEN created_at END) AS last_sent_at
+          // The last sent one through the state index; COUNT(*) walks the smallest index.
+          `SELECT COUNT(*) AS total,
+                  (SELECT MAX(created_at) FROM statuses WHERE state = 'sent') AS last_sent_at
            FROM statuses`,
           'SELECT session_id, COUNT(*) AS total FROM statuses GROUP BY session_id',
         ],

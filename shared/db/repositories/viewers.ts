@@ -23,6 +23,10 @@ const FIND_SKIPPED = `SELECT r.key AS position FROM json_each(?3) AS r
      OR EXISTS (SELECT 1 FROM status_viewers v
                 WHERE v.session_id = ?1 AND v.status_id = ?2 AND v.jid = r.value)`
 
+/** Tells readers the session's viewers changed (see `status_versions` in migrations.ts). ?1 session id. */
+const BUMP_VERSION = `INSERT INTO status_versions (session_id, version) VALUES (?1, 1)
+  ON CONFLICT (session_id) DO UPDATE SET version = version + 1`
+
 // `WHERE` is required before `ON CONFLICT` in INSERT … SELECT (SQLite's parsing rule).
 const INSERT_NEW = `INSERT INTO status_viewers (session_id, status_id, jid, number, lid, is_real, viewed_at)
   SELECT ?1, ?2, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4
@@ -47,6 +51,10 @@ export function createViewersRepo(client: Client): ViewersRepo {
         statements.push({ sql: FIND_SKIPPED, args: [sessionId, statusId, jids] })
         statements.push({ sql: INSERT_NEW, args: [sessionId, statusId, rows] })
       }
+      // After the pairs above, so their results keep their positions; once per session.
+      for (const sessionId of new Set(groups.map((group) => group.sessionId))) {
+        statements.push({ sql: BUMP_VERSION, args: [sessionId] })
+      }
       const results = await client.batch(statements, 'write')
       const skipped = new Set<number>()
       groups.forEach(({ positions }, index) => {
@@ -64,6 +72,30 @@ export function createViewersRepo(client: Client): ViewersRepo {
         args: [sessionId, statusId],
       })
       return result.rows.map(toViewer)
+    },
+
+    async listForStatus(sessionId, statusId) {
+      // One round trip: the status row decides found / not found, the join brings its viewers
+      // (one row of NULLs when it has none). Only the columns a viewer needs: the client builds an
+      // object per row and column, which is most of a large list's cost.
+      const result = await client.execute({
+        sql: `SELECT v.jid, v.number, v.lid, v.is_real, v.viewed_at
+              FROM statuses s LEFT JOIN status_viewers v ON v.session_id = s.session_id AND v.status_id = s.id
+              WHERE s.session_id = ? AND s.id = ?
+              ORDER BY v.viewed_at, v.jid`,
+        args: [sessionId, statusId],
+      })
+      if (result.rows.length === 0) return null
+      if (result.rows.length === 1 && result.rows[0]?.jid === null) return []
+      return result.rows.map((row) => ({
+        sessionId,
+        statusId,
+        jid: text(row, 'jid'),
+        number: textOrNull(row, 'number'),
+        lid: textOrNull(row, 'lid'),
+        isReal: integer(row, 'is_real') === 1,
+        viewedAt: integer(row, 'viewed_at'),
+      }))
     },
 
     async listPage(sessionId, statusId, afterJid, limit) {

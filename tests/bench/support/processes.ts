@@ -13,10 +13,15 @@ export const tsNodeArgs = (file: string | URL, args: string[] = []): string[] =>
 ]
 
 /** Starts a TypeScript script in a child Node process; stdout is piped, stderr shown. */
-export const spawnTs = (file: string | URL, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess =>
+export const spawnTs = (
+  file: string | URL,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  options: { stdin?: 'ignore' | 'pipe' } = {},
+): ChildProcess =>
   spawn(process.execPath, tsNodeArgs(file, args), {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   })
 

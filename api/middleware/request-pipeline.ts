@@ -1,0 +1,60 @@
+import type { ErrorHandler, MiddlewareHandler } from 'hono'
+import type { ApiKeyMatcher } from '../../shared/security/api-key.js'
+import type { AppEnv, Services } from '../types.js'
+import { carriesValidKey, isPublicRoute, unauthorized } from './api-key.js'
+import { jsonBodyLimit, needsJsonBodyLimit } from './body-limit.js'
+import { closeConnectionOnRejectedBody } from './connection-close.js'
+import { RATE_LIMITED_BODY, type RateLimit } from './rate-limit.js'
+import { closeFrame, openFrame } from './response-frame.js'
+
+export interface RequestPipelineOptions {
+  services: Services
+  keyMatcher: ApiKeyMatcher
+  rateLimit: RateLimit
+  /** The app's error handler, for a failure in the pipeline itself (a limiter that throws). */
+  onError: ErrorHandler<AppEnv>
+}
+
+/**
+ * Everything a request goes through before its route, as one middleware: Hono runs each
+ * middleware as its own async step, and on small answers those steps cost as much as the work they
+ * do. In order:
+ *  1. the response frame: request id, secure headers (see `response-frame.ts`);
+ *  2. the key, compared once (`authenticated`, which health and the rate limit read too);
+ *  3. the rate limit, before the key check, so guessing keys is limited (in the anonymous bucket);
+ *  4. the key check for every non-public route;
+ *  5. the JSON body limit for requests with a body;
+ *  6. the route; then, on whatever answer came back, the frame's headers and `Connection: close`
+ *     after an error answered to a request with a body.
+ */
+export const requestPipeline = (options: RequestPipelineOptions): MiddlewareHandler<AppEnv> => {
+  const bodyLimit = jsonBodyLimit()
+  const { services, keyMatcher, rateLimit } = options
+
+  return async (c, next) => {
+    const frame = openFrame(c)
+    c.set('services', services)
+    try {
+      const keyed = carriesValidKey(c, keyMatcher)
+      const authenticated = typeof keyed === 'boolean' ? keyed : await keyed
+      c.set('authenticated', authenticated)
+      const method = c.req.method
+      const path = c.req.path
+      const counted = rateLimit.count(c, method, path, authenticated)
+      const decision = counted instanceof Promise ? await counted : counted
+      if (decision && !rateLimit.apply(frame.headers, decision)) c.res = frame.respond(RATE_LIMITED_BODY, 429)
+      else if (!authenticated && path.startsWith('/api/') && !isPublicRoute(method, path))
+        c.res = unauthorized(frame)
+      else if (path.startsWith('/api/') && needsJsonBodyLimit(method, path)) {
+        const tooLarge = await bodyLimit(c, next)
+        if (tooLarge instanceof Response) c.res = tooLarge
+      } else await next()
+    } catch (error) {
+      if (!(error instanceof Error)) throw error
+      c.error = error
+      c.res = await options.onError(error, c)
+    }
+    closeFrame(c, frame)
+    closeConnectionOnRejectedBody(c)
+  }
+}

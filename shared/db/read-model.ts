@@ -1,0 +1,382 @@
+import type {
+  Repositories,
+  SessionRecord,
+  SessionsRepo,
+  StatusesRepo,
+  StatusRecord,
+  ViewerRecord,
+  ViewersRepo,
+} from './types.js'
+
+/**
+ * A read model over the repositories: what almost every request reads (sessions and their states,
+ * a session's statuses, a status's viewers) is answered from memory, and the database is read
+ * again only after a change. Web APIs only, so the Workers build uses it too.
+ *
+ * Two ways to know about a change:
+ *  - `exact`: every write goes through these same repositories (embedded mode: API and connector
+ *    in one process share one object). Each write drops what it may change, before it starts and
+ *    again when it is done, and a read that was under way meanwhile does not keep its result, so
+ *    a read never returns data older than the last write that finished before it began. No query
+ *    runs while nothing changes.
+ *  - `bounded`: other processes write too (split mode: connectors write sessions, statuses and
+ *    viewers this process never sees).
+ *      · Sessions: the list is kept for at most `sessionsMaxAgeMs` and dropped at once on this
+ *        process's own writes and on `sessions.invalidate()` (called after each command, which a
+ *        connector carries out). A session the list does not know is looked up in the database,
+ *        and `get(id, { fresh: true })` (commands act on it) always is. So a read of a session may
+ *        be up to `sessionsMaxAgeMs` behind a connector's write, never a 404 or a 409 that the
+ *        database would not give.
+ *      · Statuses and viewers: exact. Each read asks for the session's change version (one
+ *        indexed row, `status_versions`, bumped by every writer) and serves the cached list only
+ *        while it is unchanged, instead of reading and counting every row.
+ *
+ * Cached arrays and records are shared by all readers and frozen. A serializer can key its output
+ * by their identity (the same array means the same data).
+ */
+export type ReadModelOptions = { maxCachedViewers?: number } & (
+  | { consistency: 'exact' }
+  | { consistency: 'bounded'; sessionsMaxAgeMs: number; clock?: () => number }
+)
+
+/**
+ * How long the API of a split deployment serves the session list without reading it again
+ * (README, "Performance"): long enough that a busy API reads it a few times a second at most,
+ * short enough that a state a connector stored shows within a blink.
+ */
+export const SPLIT_SESSIONS_MAX_AGE_MS = 250
+
+/** Viewer rows kept over all cached lists in exact mode (a few hundred bytes each). */
+const DEFAULT_MAX_CACHED_VIEWERS = 50_000
+
+/**
+ * Write sequence numbers per scope. A load notes the sequence when it starts and keeps its result
+ * only if no write to its scope (or to everything) started since.
+ */
+class WriteLog {
+  private seq = 0
+  private everything = 0
+  private readonly byScope = new Map<string, number>()
+
+  get now(): number {
+    return this.seq
+  }
+
+  touch(scope: string): void {
+    this.byScope.set(scope, ++this.seq)
+  }
+
+  touchAll(): void {
+    this.everything = ++this.seq
+  }
+
+  unchangedSince(scope: string, seq: number): boolean {
+    return this.everything <= seq && (this.byScope.get(scope) ?? 0) <= seq
+  }
+}
+
+/** Runs a write with its scopes dropped before it starts and again once it is done. */
+const writing = async <T>(drop: () => void, run: () => Promise<T>): Promise<T> => {
+  drop()
+  try {
+    return await run()
+  } finally {
+    drop()
+  }
+}
+
+const freezeAll = <T extends object>(records: T[]): T[] => {
+  for (const record of records) Object.freeze(record)
+  return Object.freeze(records) as T[]
+}
+
+// ── sessions ──────────────────────────────────────────────────────────────────────────────────
+
+interface SessionsSnapshot {
+  list: SessionRecord[]
+  byId: Map<string, SessionRecord>
+  loadedAt: number
+}
+
+const SESSIONS = 'sessions'
+
+const sessionsReadModel = (
+  inner: SessionsRepo,
+  writes: WriteLog,
+  freshness: { exact: true } | { exact: false; maxAgeMs: number; clock: () => number },
+): SessionsRepo => {
+  let snapshot: SessionsSnapshot | null = null
+  let loading: { since: number; promise: Promise<SessionsSnapshot> } | null = null
+  const now = () => (freshness.exact ? 0 : freshness.clock())
+
+  const drop = () => {
+    writes.touch(SESSIONS)
+    snapshot = null
+  }
+
+  const load = (): Promise<SessionsSnapshot> => {
+    // Concurrent readers share one query, unless a write started after it did.
+    if (loading && writes.unchangedSince(SESSIONS, loading.since)) return loading.promise
+    const since = writes.now
+    const loadedAt = now()
+    const promise = inner.list().then(
+      (records) => {
+        const list = freezeAll(records)
+        const loaded = { list, byId: new Map(list.map((s) => [s.id, s])), loadedAt }
+        if (writes.unchangedSince(SESSIONS, since)) snapshot = loaded
+        if (loading?.promise === promise) loading = null
+        return loaded
+      },
+      (error: unknown) => {
+        if (loading?.promise === promise) loading = null
+        throw error
+      },
+    )
+    loading = { since, promise }
+    return promise
+  }
+
+  const fresh = (): SessionsSnapshot | null =>
+    snapshot && (freshness.exact || now() - snapshot.loadedAt < freshness.maxAgeMs) ? snapshot : null
+
+  const current = (): SessionsSnapshot | Promise<SessionsSnapshot> => fresh() ?? load()
+
+  return {
+    create: (record) => writing(drop, () => inner.create(record)),
+    update: (id, patch) => writing(drop, () => inner.update(id, patch)),
+    delete: (id) => writing(drop, () => inner.delete(id)),
+    async list() {
+      return (await current()).list
+    },
+    async get(id, options) {
+      if (options?.fresh) return inner.get(id)
+      const found = (await current()).byId.get(id)
+      if (found || freshness.exact) return found ?? null
+      // Bounded: created by another API instance since the list was read, or not there at all.
+      return inner.get(id)
+    },
+    invalidate: drop,
+    peekList: () => fresh()?.list,
+    peek(id) {
+      const known = fresh()
+      if (!known) return undefined
+      return known.byId.get(id) ?? (freshness.exact ? null : undefined)
+    },
+  }
+}
+
+// ── statuses and viewers ─────────────────────────────────────────────────────────────────────
+
+type ActiveStatus = StatusRecord & { viewerCount: number }
+
+interface ActiveList {
+  list: ActiveStatus[]
+  /** The session's change version it was read at (bounded mode; 0 in exact mode). */
+  version: number
+  /** The `now` it answers for; any later `now` before `nextExpiry` gets the same list. */
+  asOf: number
+  nextExpiry: number
+}
+
+interface ViewerList {
+  sessionId: string
+  version: number
+  viewers: ViewerRecord[] | null
+}
+
+const sessionScope = (sessionId: string) => `s\u0000${sessionId}`
+const viewersKey = (sessionId: string, statusId: string) => `${sessionId}\u0000${statusId}`
+
+/**
+ * Each session's active statuses (with their viewer counts) and its statuses' viewer lists. One
+ * scope per session: any write to its statuses or viewers drops both, since a status delete takes
+ * its viewers along and a new viewer changes a count in the status list.
+ *
+ * Exact mode trusts its own write log. Bounded mode cannot (connectors write), so every read first
+ * asks the database for the session's change version (one indexed row), and a list is served from
+ * memory only while that version is the one read just before the list was.
+ */
+const activityReadModel = (
+  innerStatuses: StatusesRepo,
+  innerViewers: ViewersRepo,
+  writes: WriteLog,
+  options: { versioned: boolean; maxViewerRows: number },
+): { statuses: StatusesRepo; viewers: ViewersRepo } => {
+  const statusLists = new Map<string, ActiveList>()
+  // Insertion order is recency order (a hit moves to the back), so the front is evicted first.
+  const viewerLists = new Map<string, ViewerList>()
+  let viewerRows = 0
+  const rowsOf = (entry: ViewerList) => Math.max(1, entry.viewers?.length ?? 0)
+  const removeViewers = (key: string) => {
+    const entry = viewerLists.get(key)
+    if (!entry) return
+    viewerRows -= rowsOf(entry)
+    viewerLists.delete(key)
+  }
+
+  const drop = (sessionId: string) => {
+    writes.touch(sessionScope(sessionId))
+    statusLists.delete(sessionId)
+    for (const [key, entry] of viewerLists) if (entry.sessionId === sessionId) removeViewers(key)
+  }
+  const dropAll = () => {
+    writes.touchAll()
+    statusLists.clear()
+    viewerLists.clear()
+    viewerRows = 0
+  }
+
+  /**
+   * Reads with `load` and says whether the result may be kept: no write of this process to the
+   * session started meanwhile. In bounded mode the result is kept under the version read before
+   * `load`: a change that slipped in while it ran moved the version past it, so the next read
+   * finds the entry stale and reads again.
+   */
+  const readConsistent = async <T>(sessionId: string, load: () => Promise<T>) => {
+    const since = writes.now
+    const value = await load()
+    return { value, keep: writes.unchangedSince(sessionScope(sessionId), since) }
+  }
+
+  const keepStatuses = (sessionId: string, version: number, asOf: number, list: ActiveStatus[]) => {
+    const frozen = freezeAll(list)
+    let nextExpiry = Number.POSITIVE_INFINITY
+    for (const status of frozen) nextExpiry = Math.min(nextExpiry, status.expiresAt)
+    statusLists.set(sessionId, { list: frozen, version, asOf, nextExpiry })
+    return frozen
+  }
+
+  const keepViewers = (key: string, entry: ViewerList) => {
+    removeViewers(key)
+    viewerLists.set(key, entry)
+    viewerRows += rowsOf(entry)
+    for (const [oldest] of viewerLists) {
+      if (viewerRows <= options.maxViewerRows || oldest === key) break
+      removeViewers(oldest)
+    }
+  }
+
+  const statuses: StatusesRepo = {
+    get: (sessionId, id) => innerStatuses.get(sessionId, id),
+    getByWaMessageId: (sessionId, waMessageId) => innerStatuses.getByWaMessageId(sessionId, waMessageId),
+    isMediaReferenced: (filename) => innerStatuses.isMediaReferenced(filename),
+    changeVersion: (sessionId) => innerStatuses.changeVersion(sessionId),
+    stats: () => innerStatuses.stats(),
+    insert: (status) =>
+      writing(
+        () => drop(status.sessionId),
+        () => innerStatuses.insert(status),
+      ),
+    update: (sessionId, id, patch) =>
+      writing(
+        () => drop(sessionId),
+        () => innerStatuses.update(sessionId, id, patch),
+      ),
+    delete: (sessionId, id) =>
+      writing(
+        () => drop(sessionId),
+        () => innerStatuses.delete(sessionId, id),
+      ),
+    deleteAllForSession: (sessionId) =>
+      writing(
+        () => drop(sessionId),
+        () => innerStatuses.deleteAllForSession(sessionId),
+      ),
+    deleteExpired: (now) => writing(dropAll, () => innerStatuses.deleteExpired(now)),
+    failStalePending: (before, error) =>
+      writing(dropAll, () => innerStatuses.failStalePending(before, error)),
+
+    async listActive(sessionId, now) {
+      // Bounded mode only: exact mode's own write log is the version.
+      const version = options.versioned ? await innerStatuses.changeVersion(sessionId) : 0
+      const cached = statusLists.get(sessionId)
+      if (cached && cached.version === version && now >= cached.asOf) {
+        if (now < cached.nextExpiry) return cached.list
+        // Some expired since it was read; the rest is still current (a new status drops the list).
+        return keepStatuses(
+          sessionId,
+          version,
+          now,
+          cached.list.filter((status) => status.expiresAt > now),
+        )
+      }
+      const { value, keep } = await readConsistent(sessionId, () => innerStatuses.listActive(sessionId, now))
+      return keep ? keepStatuses(sessionId, version, now, value) : value
+    },
+
+    peekActive(sessionId, now) {
+      if (options.versioned) return undefined
+      const cached = statusLists.get(sessionId)
+      return cached && now >= cached.asOf && now < cached.nextExpiry ? cached.list : undefined
+    },
+  }
+
+  const viewers: ViewersRepo = {
+    recordMany(views) {
+      const sessions = new Set(views.map((view) => view.sessionId))
+      return writing(
+        () => {
+          for (const sessionId of sessions) drop(sessionId)
+        },
+        () => innerViewers.recordMany(views),
+      )
+    },
+    listPage: (sessionId, statusId, afterJid, limit) =>
+      innerViewers.listPage(sessionId, statusId, afterJid, limit),
+    count: () => innerViewers.count(),
+
+    async list(sessionId, statusId) {
+      return (await viewers.listForStatus(sessionId, statusId)) ?? []
+    },
+
+    async listForStatus(sessionId, statusId) {
+      const version = options.versioned ? await innerStatuses.changeVersion(sessionId) : 0
+      const key = viewersKey(sessionId, statusId)
+      const cached = viewerLists.get(key)
+      if (cached && cached.version === version) {
+        viewerLists.delete(key)
+        viewerLists.set(key, cached)
+        return cached.viewers
+      }
+      const { value, keep } = await readConsistent(sessionId, () =>
+        innerViewers.listForStatus(sessionId, statusId),
+      )
+      if (!keep) return value
+      const list = value && freezeAll(value)
+      keepViewers(key, { sessionId, version, viewers: list })
+      return list
+    },
+
+    peekForStatus(sessionId, statusId) {
+      if (options.versioned) return undefined
+      const key = viewersKey(sessionId, statusId)
+      const cached = viewerLists.get(key)
+      if (!cached) return undefined
+      viewerLists.delete(key)
+      viewerLists.set(key, cached)
+      return cached.viewers
+    },
+  }
+
+  return { statuses, viewers }
+}
+
+/** The repositories with a read model in front (see the top of this file). */
+export const withReadModel = (repos: Repositories, options: ReadModelOptions): Repositories => {
+  const writes = new WriteLog()
+  const exact = options.consistency === 'exact'
+  return {
+    ...repos,
+    sessions: exact
+      ? sessionsReadModel(repos.sessions, writes, { exact: true })
+      : sessionsReadModel(repos.sessions, writes, {
+          exact: false,
+          maxAgeMs: options.sessionsMaxAgeMs,
+          clock: options.clock ?? Date.now,
+        }),
+    ...activityReadModel(repos.statuses, repos.viewers, writes, {
+      versioned: !exact,
+      maxViewerRows: options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS,
+    }),
+  }
+}

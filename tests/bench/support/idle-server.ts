@@ -1,0 +1,263 @@
+/**
+ * One embedded product (`startEmbedded`: REST, Socket.IO, the connector with real Baileys sockets)
+ * holding idle sessions of one kind, in its own process, for `idle-sessions.bench.ts`:
+ *
+ *   node --expose-gc --import tsx tests/bench/support/idle-server.ts <json IdleServerOptions>
+ *
+ * Prints one JSON line (`{ url, controlUrl }`) once listening. The control API on `controlUrl`:
+ *
+ *   POST /grow { count }   adds sessions until `count` exist and have settled; → { sessions, seconds }
+ *   POST /idle { ms }      heap after forced GC, and event-loop delay over `ms` without load
+ *   GET  /states           → { [state]: count }
+ *   GET  /cpu              → { cpuMicros, requests }: CPU time this process used and HTTP requests
+ *                            it received so far; deltas around a load run give CPU per request,
+ *                            background work included, whatever else runs on the machine
+ *
+ * Kinds: `none` (the 0-session baseline), `linked` (linked by pairing code to the simulator, open),
+ * `unlinked-pairing` (a pairing code shown, nobody enters it), `unlinked-qr` (QR codes shown and
+ * refreshed, nobody scans them), `unreachable` (never linked, WhatsApp refuses connections: the
+ * session sits in its reconnect backoff).
+ */
+import { subscribe } from 'node:diagnostics_channel'
+import { rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import pino from 'pino'
+import { startEmbedded } from '../../../embedded/embedded.js'
+import { loadConfig } from '../../../shared/config.js'
+import type { EventMessage } from '../../../shared/events.js'
+import { BENCH_API_KEY, newSession } from './fixtures.js'
+
+export type IdleKind = 'none' | 'linked' | 'unlinked-pairing' | 'unlinked-qr' | 'unreachable'
+
+export interface IdleServerOptions {
+  kind: IdleKind
+  dataDir: string
+  /** The simulator's WebSocket URL, or a refused one for `unreachable`. */
+  wsUrl: string
+  /** The simulator's control API (accounts, pairing codes). */
+  simControlUrl: string
+  /** Distinct phone numbers per server, so two servers never share simulator accounts. */
+  phonePrefix: string
+}
+
+/** Linking is CPU-bound on both sides (keys, Noise, Signal); more in flight gains little on two cores. */
+const LINK_CONCURRENCY = 12
+/** Sessions that need no linking start a few at a time, so start-up itself is no storm. */
+const START_CONCURRENCY = 25
+const WAIT_MS = 60_000
+/** Pre-key upload, history-sync notice and app-state sync follow an open; let them finish. */
+const SETTLE_MS = 4_000
+
+let requests = 0
+subscribe('http.server.request.start', () => {
+  requests++
+})
+
+const options = JSON.parse(process.argv[2] ?? '{}') as IdleServerOptions
+const gc = globalThis.gc
+if (!gc) throw new Error('run with node --expose-gc')
+
+const product = await startEmbedded({
+  config: loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    API_KEY: BENCH_API_KEY,
+    DATA_DIR: options.dataDir,
+    WA_WS_URL: options.wsUrl,
+    LOG_LEVEL: 'silent',
+    // The load client opens 32 keep-alive connections from one address.
+    HTTP_MAX_CONNECTIONS_PER_IP: '0',
+  }),
+  logger: pino({ level: 'silent' }),
+  connector:
+    options.kind === 'unreachable'
+      ? // The steady state of an outage: every session waits at the backoff cap (60 s ± 20 %).
+        { backoff: { baseMs: 60_000, maxMs: 60_000, jitter: 0.2 } }
+      : {},
+})
+
+const events = product.bus
+/** Resolves with what `match` returns for the first event it accepts. */
+const nextEvent = <T>(match: (message: EventMessage) => T | undefined, what: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe()
+      reject(new Error(`timed out waiting for ${what}`))
+    }, WAIT_MS)
+    const unsubscribe = events.subscribe((message) => {
+      const found = match(message)
+      if (found === undefined) return
+      clearTimeout(timer)
+      unsubscribe()
+      resolve(found)
+    })
+  })
+
+const simCall = async (path: string, body: unknown): Promise<void> => {
+  const response = await fetch(`${options.simControlUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`)
+}
+
+const statusOf = (sessionId: string, wanted: (status: string) => boolean) =>
+  nextEvent(
+    (m) =>
+      m.event === 'connection-status' && m.payload.sessionId === sessionId && wanted(m.payload.status)
+        ? m.payload.status
+        : undefined,
+    `${sessionId} to change state`,
+  )
+
+/** Creates one session of this server's kind and brings it to its idle state. */
+const addSession = async (index: number): Promise<void> => {
+  const sessionId = `idle${index}`
+  const phone = `${options.phonePrefix}${String(index).padStart(6, '0')}`
+  const record = newSession(sessionId, phone)
+  const start = () => product.bus.send(sessionId, 'session.start', { sessionId })
+  switch (options.kind) {
+    case 'none':
+      return
+    case 'linked': {
+      await simCall('/accounts', { phone })
+      await product.repos.sessions.create(record)
+      const code = nextEvent(
+        (m) =>
+          m.event === 'pairing-code' && m.payload.sessionId === sessionId ? m.payload.pairingCode : undefined,
+        `the pairing code of ${sessionId}`,
+      )
+      const open = statusOf(sessionId, (status) => status === 'open')
+      await start()
+      await simCall(`/accounts/${phone}/pairing-code`, { code: await code })
+      await open
+      return
+    }
+    case 'unlinked-pairing': {
+      await simCall('/accounts', { phone })
+      await product.repos.sessions.create(record)
+      const code = nextEvent(
+        (m) => (m.event === 'pairing-code' && m.payload.sessionId === sessionId ? true : undefined),
+        `the pairing code of ${sessionId}`,
+      )
+      await start()
+      await code
+      return
+    }
+    case 'unlinked-qr': {
+      await product.repos.sessions.create({ ...record, authMethod: 'qrcode', phoneNumber: null })
+      const qr = nextEvent(
+        (m) => (m.event === 'qr-code' && m.payload.sessionId === sessionId ? true : undefined),
+        `the QR code of ${sessionId}`,
+      )
+      await start()
+      await qr
+      return
+    }
+    case 'unreachable': {
+      await product.repos.sessions.create(record)
+      const failed = statusOf(sessionId, (status) => status === 'reconnecting')
+      await start()
+      await failed
+      return
+    }
+  }
+}
+
+let created = 0
+const grow = async (count: number): Promise<void> => {
+  let next = created
+  const concurrency = options.kind === 'linked' ? LINK_CONCURRENCY : START_CONCURRENCY
+  const worker = async () => {
+    while (next < count) await addSession(next++)
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  created = count
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+}
+
+const settledHeap = async (): Promise<number> => {
+  for (let i = 0; i < 4; i++) {
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return process.memoryUsage().heapUsed
+}
+
+const idle = async (ms: number) => {
+  const heapUsed = await settledHeap()
+  const delay = monitorEventLoopDelay({ resolution: 10 })
+  delay.enable()
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  delay.disable()
+  return {
+    heapUsed,
+    rss: process.memoryUsage().rss,
+    // The histogram counts nanoseconds.
+    delayP99Ms: delay.percentile(99) / 1e6,
+    delayMaxMs: delay.max / 1e6,
+  }
+}
+
+const states = async () => {
+  const counts: Record<string, number> = {}
+  for (const session of await product.repos.sessions.list())
+    counts[session.state] = (counts[session.state] ?? 0) + 1
+  return counts
+}
+
+const readBody = async (req: import('node:http').IncomingMessage): Promise<Record<string, number>> => {
+  let text = ''
+  for await (const chunk of req) text += chunk
+  return text ? (JSON.parse(text) as Record<string, number>) : {}
+}
+
+const control = createServer((req, res) => {
+  const answer = (work: Promise<unknown>) =>
+    work.then(
+      (body) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body))
+      },
+      (error: unknown) => {
+        res.writeHead(500, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }))
+      },
+    )
+  if (req.method === 'POST' && req.url === '/grow') {
+    const started = performance.now()
+    return answer(
+      readBody(req).then(async ({ count = 0 }) => {
+        await grow(count)
+        return { sessions: created, seconds: (performance.now() - started) / 1000 }
+      }),
+    )
+  }
+  if (req.method === 'POST' && req.url === '/idle')
+    return answer(readBody(req).then(({ ms = 5_000 }) => idle(ms)))
+  if (req.method === 'GET' && req.url === '/states') return answer(states())
+  if (req.method === 'GET' && req.url === '/cpu') {
+    const { user, system } = process.cpuUsage()
+    // This request counts too; it is one among thousands.
+    return answer(Promise.resolve({ cpuMicros: user + system, requests }))
+  }
+  res.writeHead(404).end()
+}).listen(0, '127.0.0.1')
+await new Promise((resolve) => control.once('listening', resolve))
+
+process.stdout.write(
+  `${JSON.stringify({ url: product.url.replace('localhost', '127.0.0.1'), controlUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}` })}\n`,
+)
+
+const shutdown = () => {
+  void (async () => {
+    control.close()
+    await product.stop()
+    await rm(options.dataDir, { recursive: true, force: true })
+  })().finally(() => process.exit(0))
+}
+process.once('SIGTERM', shutdown)
+process.once('SIGINT', shutdown)
