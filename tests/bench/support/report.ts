@@ -15,6 +15,12 @@ export interface BenchResult {
   value: number
   unit: string
   target?: Target
+  /**
+   * The bare figure this one is compared with, measured in the same run (bare node:http, bare
+   * Baileys against the same simulator, bare Redis commands…), in the same unit as `value` when
+   * `value` is not itself a ratio.
+   */
+  baseline?: { label: string; value: number; unit: string }
   /** Extra context printed beside the number (spread, counts, sizes). */
   note?: string
 }
