@@ -3,7 +3,7 @@ import { createWebApiKeyMatcher } from '../shared/security/api-key.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { registerDocs } from './docs.js'
 import { createErrorHandler, handleNotFound, validationHook } from './errors.js'
-import { createFastReads } from './fast-reads.js'
+import { createFastReads, type ReadRequest, toResponse } from './fast-reads.js'
 import { edgePeerAddress } from './middleware/client-address.js'
 import { createRateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
 import { requestPipeline } from './middleware/request-pipeline.js'
@@ -67,16 +67,22 @@ export const createApp = (deps: AppDeps): App => {
   registerRoutes(app)
   registerDocs(app, deps.version)
 
-  if (deps.fastReads !== false) {
-    // `app.request` and every server call `app.fetch`: the hot reads are answered before Hono.
-    const fastReads = createFastReads({ services, keyMatcher, rateLimit })
-    const honoFetch = app.fetch
-    app.fetch = (request, env, executionCtx) => {
-      const answered = fastReads(request, env)
-      if (answered === undefined) return honoFetch(request, env, executionCtx)
-      if (answered instanceof Response) return answered
-      return answered.then((response) => response ?? honoFetch(request, env, executionCtx))
+  if (deps.fastReads === false) return app
+  // `app.request` and every server call `app.fetch`: the hot reads are answered before Hono.
+  const fastReads = createFastReads({ services, keyMatcher, rateLimit })
+  const honoFetch = app.fetch
+  app.fetch = (request, env, executionCtx) => {
+    const read: ReadRequest = {
+      method: request.method,
+      url: request.url,
+      header: (name) => request.headers.get(name) ?? undefined,
+      env,
     }
+    const answered = fastReads(read)
+    if (answered === undefined) return honoFetch(request, env, executionCtx)
+    if (!(answered instanceof Promise)) return toResponse(answered)
+    return answered.then((found) => (found ? toResponse(found) : honoFetch(request, env, executionCtx)))
   }
-  return app
+  // Node servers can answer the same reads straight from node:http (`shared/node/http-server.ts`).
+  return Object.assign(app, { fastReads })
 }

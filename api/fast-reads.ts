@@ -37,6 +37,24 @@ interface Answer {
   body: string | Uint8Array<ArrayBuffer>
 }
 
+/** A read answered here: what the runtime's adapter writes (a Web `Response`, or node:http directly). */
+export interface FastAnswer {
+  status: number
+  /** Content-Type included. */
+  headers: HeaderRecord
+  body: string | Uint8Array<ArrayBuffer>
+}
+
+/** The parts of a request these reads look at, whatever the runtime's request object. */
+export interface ReadRequest {
+  method: string
+  /** The full URL (Web `Request.url`) or the request target (node:http `req.url`). */
+  url: string
+  header(name: string): string | undefined
+  /** What Hono's adapter passes as `env` (node:http: `{ incoming, outgoing }`), for the peer address. */
+  env: unknown
+}
+
 interface FastRoute {
   /** Every route but health needs the key. */
   keyed: boolean
@@ -48,7 +66,8 @@ const ok = (body: Uint8Array<ArrayBuffer> | undefined): Answer | undefined => bo
 
 /** Hono's path of a URL (`getPath`), or undefined where Hono would decode it. */
 const plainPath = (url: string): string | undefined => {
-  const start = url.indexOf('/', url.indexOf(':') + 4)
+  const start = url.charCodeAt(0) === 47 /* / */ ? 0 : url.indexOf('/', url.indexOf(':') + 4)
+  if (start < 0) return undefined
   let end = start
   for (; end < url.length; end++) {
     const code = url.charCodeAt(end)
@@ -86,10 +105,18 @@ const routeFor = (path: string, services: Services): FastRoute | undefined => {
   return undefined
 }
 
-const respond = (headers: HeaderRecord, body: string | Uint8Array<ArrayBuffer>, status: number) => {
+const respond = (
+  headers: HeaderRecord,
+  body: string | Uint8Array<ArrayBuffer>,
+  status: number,
+): FastAnswer => {
   headers['Content-Type'] = JSON_TYPE
-  return new Response(body, { status, headers })
+  return { status, headers, body }
 }
+
+/** The answer as a Web `Response` (`app.fetch`: Workers, `app.request`, Node through Hono's adapter). */
+export const toResponse = ({ status, headers, body }: FastAnswer): Response =>
+  new Response(body, { status, headers })
 
 export interface FastReadsOptions {
   services: Services
@@ -98,24 +125,20 @@ export interface FastReadsOptions {
 }
 
 /** The answer, a promise of it, or undefined for Hono (a promise of undefined after an async key check). */
-export type FastReads = (
-  request: Request,
-  env: unknown,
-) => Response | Promise<Response | undefined> | undefined
+export type FastReads = (request: ReadRequest) => FastAnswer | Promise<FastAnswer | undefined> | undefined
 
 export const createFastReads = ({ services, keyMatcher, rateLimit }: FastReadsOptions): FastReads => {
   const answer = (
-    request: Request,
-    env: unknown,
+    request: ReadRequest,
     path: string,
     route: FastRoute,
     authenticated: boolean,
-  ): Response | Promise<Response | undefined> | undefined => {
+  ): FastAnswer | Promise<FastAnswer | undefined> | undefined => {
     // Without the key the answer is a 401 or a 429 whatever the data; with it the data must be here.
     const found = !route.keyed || authenticated ? route.peek(authenticated) : undefined
     if ((!route.keyed || authenticated) && !found) return undefined
-    const header = (name: string) => request.headers.get(name) ?? undefined
-    const source: RequestSource = { env, req: { header } }
+    const header = request.header
+    const source: RequestSource = { env: request.env, req: request }
     let counted: RateLimitDecision | Promise<RateLimitDecision> | null
     try {
       counted = rateLimit.count(source, 'GET', path, authenticated)
@@ -135,17 +158,18 @@ export const createFastReads = ({ services, keyMatcher, rateLimit }: FastReadsOp
     return counted instanceof Promise ? counted.then(finish, () => undefined) : finish(counted)
   }
 
-  return (request, env) => {
+  return (request) => {
     if (request.method !== 'GET') return undefined
     const path = plainPath(request.url)
     if (path === undefined) return undefined
     const route = routeFor(path, services)
     if (!route) return undefined
     // A body on a GET: the pipeline's Connection: close rule applies to its error answers.
-    if (request.headers.has('content-length') || request.headers.has('transfer-encoding')) return undefined
-    const keyed = keyMatcher.matches(apiKeyFromHeaders((name) => request.headers.get(name)))
+    if (request.header('content-length') !== undefined || request.header('transfer-encoding') !== undefined)
+      return undefined
+    const keyed = keyMatcher.matches(apiKeyFromHeaders(request.header))
     return typeof keyed === 'boolean'
-      ? answer(request, env, path, route, keyed)
-      : keyed.then((authenticated) => answer(request, env, path, route, authenticated))
+      ? answer(request, path, route, keyed)
+      : keyed.then((authenticated) => answer(request, path, route, authenticated))
   }
 }

@@ -68,7 +68,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
     rateLimiter,
   })
 
-  const http = await listen(app.fetch, config)
+  const http = await listen(app.fetch, config, app.fastReads)
   const gateway = config.REDIS_URL
     ? new SocketGateway(http.server, apiKey, {
         rateLimiter,

@@ -23,7 +23,7 @@ import { LocalMediaStore } from '../shared/node/local-media-store.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { createApp } from './app.js'
-import type { App, AppLogger, HostResolver } from './types.js'
+import type { App, AppDeps, AppLogger, HostResolver } from './types.js'
 
 /**
  * One fixture for the API tests: a real libSQL file and media folder in a temp dir, the real
@@ -167,6 +167,8 @@ export interface TestContextOptions {
 
 export interface TestContext {
   app: App
+  /** What `app` was built from: a twin built from the same deps shares its database and bus. */
+  deps: AppDeps
   config: Config
   repos: Repositories
   media: MediaStore
@@ -216,7 +218,7 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
   bus.subscribe((message) => events.push(message))
   const connector = new FakeConnector(repos, clock)
   if (!options.noConnector) bus.serve(connector.handle)
-  const app = createApp({
+  const deps: AppDeps = {
     config,
     repos: options.wrapRepos ? options.wrapRepos(repos) : repos,
     commands: bus,
@@ -229,7 +231,8 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
     clock,
     resolveHost: testResolver,
     ...(options.logger ? { logger: options.logger } : {}),
-  })
+  }
+  const app = createApp(deps)
 
   const request: TestContext['request'] = (path, init = {}) => {
     const { apiKey = TEST_API_KEY, ...rest } = init
@@ -241,6 +244,7 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
 
   return {
     app,
+    deps,
     config,
     repos,
     media,

@@ -6,6 +6,7 @@ import type { HealthProbe } from '../shared/health.js'
 import type { ApiKeyMatcher } from '../shared/security/api-key.js'
 import type { RateLimiter } from '../shared/security/rate-limit.js'
 import type { MediaStore } from '../shared/storage/types.js'
+import type { FastReads } from './fast-reads.js'
 import type { PeerAddressReader } from './middleware/client-address.js'
 import type { ResponseFrame } from './middleware/response-frame.js'
 import type { SessionService } from './services/session-service.js'
@@ -88,4 +89,7 @@ export interface AppEnv {
   }
 }
 
-export type App = OpenAPIHono<AppEnv>
+export type App = OpenAPIHono<AppEnv> & {
+  /** The hot reads answered before Hono (absent when `fastReads: false`), for a runtime adapter. */
+  readonly fastReads?: FastReads
+}

@@ -108,13 +108,17 @@ export class SocketGateway {
     }
     this.unsubscribe =
       this.options.events?.subscribe((message) => {
-        // The event map ties each name to its payload; the union is checked where messages are built.
-        this.io.emit(message.event, message.payload as never)
+        this.emit(message)
       }) ?? null
   }
 
   /** Emits one event to every client of the cluster (the relay of events born in the API). */
   emit(message: EventMessage): void {
+    // Socket.IO serializes a broadcast before it looks for recipients: a viewer update carries
+    // the status's whole list, and a burst of views would serialize thousands of them per batch
+    // for nobody. Alone (no cluster), a server without clients has nobody to tell.
+    if (!this.redis && this.io.of('/').sockets.size === 0) return
+    // The event map ties each name to its payload; the union is checked where messages are built.
     this.io.emit(message.event, message.payload as never)
   }
 
