@@ -132,6 +132,12 @@ describe('reads answered before Hono', () => {
   })
 })
 
+interface Unusual {
+  method: string
+  headers: Record<string, string>
+  body?: string
+}
+
 describe('the node:http adapter', () => {
   const serve = async (app: App, withFastReads: boolean) => {
     let viaHono = 0
@@ -171,10 +177,7 @@ describe('the node:http adapter', () => {
     const { t, plain } = await setup()
     const direct = await serve(t.app, true)
     const adapted = await serve(plain, false)
-    const send = (
-      base: string,
-      options: { method: string; headers: Record<string, string>; body?: string },
-    ) =>
+    const send = (base: string, options: Unusual) =>
       new Promise<number>((resolve, reject) => {
         const req = request(
           `${base}/api/health`,
@@ -187,7 +190,7 @@ describe('the node:http adapter', () => {
         req.on('error', reject)
         req.end(options.body)
       })
-    const unusual = [
+    const unusual: Unusual[] = [
       { method: 'HEAD', headers: {} },
       { method: 'GET', headers: { 'content-type': 'application/json', 'content-length': '2' }, body: '{}' },
       { method: 'GET', headers: { host: 'EXAMPLE.org' } },
