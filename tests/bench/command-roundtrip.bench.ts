@@ -18,7 +18,7 @@ import { RedisCommandClient } from '../../shared/bus/redis-command-client.js'
 import { createRedisClient, nodeRedisCommands } from '../../shared/node/node-redis.js'
 import { RedisServer } from '../support/redis-server.js'
 import { BENCH_API_KEY, createBenchApp, newSession } from './support/fixtures.js'
-import { emit, type LatencySummary, log, measureLatency, round } from './support/report.js'
+import { bySize, emit, type LatencySummary, log, measureLatency, round } from './support/report.js'
 
 const BENCH = 'command round trip'
 
@@ -26,8 +26,8 @@ const busRoundTrip = async () => {
   const bus = new InProcessBus()
   bus.serve(async () => ({ ok: true }))
   const summary = await measureLatency(() => bus.send('s1', 'session.restart', { sessionId: 's1' }), {
-    iterations: 100_000,
-    warmup: 20_000,
+    iterations: bySize(100_000, 2_000),
+    warmup: bySize(20_000, 200),
   })
   await bus.close()
   log(`bus: p50 ${summary.p50.toFixed(4)} ms, p99 ${summary.p99.toFixed(4)} ms over ${summary.samples}`)
@@ -50,7 +50,10 @@ const httpRoundTrip = async () => {
     if (response.status !== 200) throw new Error(`restart answered ${response.status}`)
     await response.arrayBuffer()
   }
-  const summary = await measureLatency(restart, { iterations: 10_000, warmup: 2_000 })
+  const summary = await measureLatency(restart, {
+    iterations: bySize(10_000, 500),
+    warmup: bySize(2_000, 100),
+  })
   await fixture.close()
   log(`http app: p50 ${summary.p50.toFixed(3)} ms, p99 ${summary.p99.toFixed(3)} ms over ${summary.samples}`)
   emit({
@@ -63,7 +66,7 @@ const httpRoundTrip = async () => {
 }
 
 /** Sequential Redis round trips: enough for a stable p99 on a shared machine, in a few seconds. */
-const REDIS_ROUND_TRIPS = { iterations: 5_000, warmup: 1_000 }
+const REDIS_ROUND_TRIPS = { iterations: bySize(5_000, 200), warmup: bySize(1_000, 50) }
 
 /**
  * The floor: what one command costs in Redis with this client library and nothing else. The API

@@ -9,10 +9,10 @@
 import { decodeQrDataUrl } from '../demo/qr-decode.js'
 import { WaSimulator } from '../sim/server.js'
 import { SplitProcesses } from '../support/split-processes.js'
-import { emit, log, percentile, round } from './support/report.js'
+import { bySize, emit, log, percentile, round } from './support/report.js'
 
 const BENCH = 'failover'
-const RUNS = 5
+const RUNS = bySize(5, 1)
 const LEASE_MS = 3_000
 const SESSION = 'failover-bench'
 const OWNER = '15550073001'

@@ -39,13 +39,13 @@ import {
 } from './support/http-products.js'
 import type { LoadOptions, LoadResult } from './support/load-client.js'
 import { firstLine, spawnTs, stopChild } from './support/processes.js'
-import { emit, log, round } from './support/report.js'
+import { bySize, emit, log, round } from './support/report.js'
 
 const BENCH = 'http throughput'
 const CONCURRENCY = 64
-const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3)
-const WARMUP_MS = 400
-const DURATION_MS = Number(process.env.BENCH_HTTP_DURATION_MS ?? 2_000)
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? bySize(3, 1))
+const WARMUP_MS = bySize(400, 100)
+const DURATION_MS = Number(process.env.BENCH_HTTP_DURATION_MS ?? bySize(2_000, 300))
 
 const address = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 

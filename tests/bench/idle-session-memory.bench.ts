@@ -17,18 +17,18 @@ import { InProcessBus } from '../../shared/bus/in-process.js'
 import type { EventMessage } from '../../shared/events.js'
 import { LocalMediaStore } from '../../shared/node/local-media-store.js'
 import { benchConfig, newSession, openBenchDatabase } from './support/fixtures.js'
-import { emit, log, round } from './support/report.js'
+import { bySize, emit, log, round } from './support/report.js'
 import { SimulatorProcess } from './support/simulator.js'
 
 const BENCH = 'idle session memory'
-const TOTAL = Number(process.env.BENCH_SESSIONS ?? 100)
+const TOTAL = Number(process.env.BENCH_SESSIONS ?? bySize(100, 4))
 /** Sessions linked before the first reading, so one-off costs fall before the slope. */
 const FIRST_STEP = Math.min(10, Math.floor(TOTAL / 2))
 /** Linking is CPU-bound (key generation, Noise, Signal on both sides); more in flight gains little. */
 const LINK_CONCURRENCY = 12
 /** Keeps the whole `npm run bench` within a few minutes on two cores. */
-const LINK_BUDGET_MS = 80_000
-const SETTLE_MS = 4_000
+const LINK_BUDGET_MS = bySize(80_000, 30_000)
+const SETTLE_MS = bySize(4_000, 1_000)
 const LINK_TIMEOUT_MS = 30_000
 const MB = 1024 * 1024
 

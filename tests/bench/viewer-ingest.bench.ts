@@ -10,10 +10,10 @@ import { ViewerIngest } from '../../connector/viewer-ingest.js'
 import { InProcessBus } from '../../shared/bus/in-process.js'
 import { newStatus } from '../../shared/db/test-support.js'
 import { newSession, openBenchDatabase } from './support/fixtures.js'
-import { emit, log, round } from './support/report.js'
+import { bySize, emit, log, round } from './support/report.js'
 
 const BENCH = 'viewer ingest'
-const RECEIPTS = 100_000
+const RECEIPTS = bySize(100_000, 2_000)
 const STATUSES = 4
 /** Receipts per event, about what one Baileys `message-receipt.update` carries in a burst. */
 const PER_EVENT = 50

@@ -27,6 +27,15 @@ export interface BenchResult {
 
 export const RESULT_TAG = '::bench-result::'
 
+/**
+ * Set by `npm run bench -- --smoke` (BENCH_SMOKE=1): each bench runs a tiny version of itself, so a
+ * change that breaks a bench is found in CI; its figures are not judged.
+ */
+export const SMOKE = process.env.BENCH_SMOKE === '1'
+
+/** `full` normally, `smoke` in a smoke run: sizes, counts and durations of a bench. */
+export const bySize = <T>(full: T, smoke: T): T => (SMOKE ? smoke : full)
+
 export const emit = (result: BenchResult): void => {
   process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`)
 }
