@@ -120,6 +120,42 @@ describe('ViewerIngest batches', () => {
     expect(updates.flatMap((update) => update.newViewers)).toHaveLength(2)
   })
 
+  it('flushes once the receipts pause, and every maxFlushDelayMs while they keep coming', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const ingest = ingestWith({ flushDelayMs: 20, maxFlushDelayMs: 200 })
+      const flushedAt: number[] = []
+      const flush = ingest.flush.bind(ingest)
+      const started = Date.now()
+      vi.spyOn(ingest, 'flush').mockImplementation(() => {
+        flushedAt.push(Date.now() - started)
+        return flush()
+      })
+      // One view alone waits the quiet time, no more.
+      ingest.push(SESSION, [view('15550001000@s.whatsapp.net', 1000)], null)
+      await vi.advanceTimersByTimeAsync(19)
+      expect(flushedAt).toEqual([])
+      await vi.advanceTimersByTimeAsync(1)
+      expect(flushedAt).toEqual([20])
+
+      // A steady stream, one socket event every 10 ms for 300 ms: never quiet for 20 ms.
+      flushedAt.length = 0
+      const streamStarted = Date.now() - started
+      for (let i = 1; i <= 30; i++) {
+        ingest.push(SESSION, [view(`1555000${1000 + i}@s.whatsapp.net`, 1000 + i)], null)
+        await vi.advanceTimersByTimeAsync(10)
+      }
+      await vi.advanceTimersByTimeAsync(20)
+      // Written 200 ms after the first view of the stream, then 20 ms after its last one.
+      expect(flushedAt.map((at) => at - streamStarted)).toEqual([200, 310])
+      await ingest.drain()
+      expect(await stored()).toHaveLength(31)
+      expect(updates.map((update) => update.newViewers.length)).toEqual([1, 20, 10])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   const crowd = (count: number, viewedAt = 1000) =>
     Array.from({ length: count }, (_, i) =>
       view(`1666${String(i).padStart(7, '0')}@s.whatsapp.net`, viewedAt),

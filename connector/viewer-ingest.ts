@@ -10,8 +10,16 @@ import { ViewerAnnouncer } from './viewer-announcer.js'
 export interface ViewerIngestOptions {
   /** Flush at once when this many views are queued. */
   maxBatch: number
-  /** Otherwise flush this long after the first queued view. */
+  /** Otherwise flush once no view has been queued for this long. */
   flushDelayMs: number
+  /**
+   * While views keep coming, flush this long after the first queued one (at least `flushDelayMs`).
+   * Every flush is a write transaction, whose commit waits for the disk (a few ms, on the event
+   * loop with the local driver, whatever the number of rows): a burst is written in a few large
+   * transactions instead of one every `flushDelayMs`, and its last views still wait only
+   * `flushDelayMs`.
+   */
+  maxFlushDelayMs: number
   /** How many tries a batch gets when the database refuses it. */
   maxAttempts: number
   /**
@@ -26,6 +34,7 @@ export interface ViewerIngestOptions {
 export const DEFAULT_INGEST_OPTIONS: ViewerIngestOptions = {
   maxBatch: 5_000,
   flushDelayMs: 20,
+  maxFlushDelayMs: 200,
   maxAttempts: 3,
   sliceSize: 500,
 }
@@ -58,6 +67,9 @@ export class ViewerIngest {
   /** Views in `queue`. */
   private queued = 0
   private timer: NodeJS.Timeout | null = null
+  /** When the oldest and the newest views in `queue` were queued (epoch ms). */
+  private firstQueuedAt = 0
+  private lastQueuedAt = 0
   private flushing: Promise<void> | null = null
   /** `${sessionId}\0${waMessageId}` → status id, or null for messages that are not our statuses. */
   private readonly statusIds = new LruMap<string, string | null>(20_000)
@@ -85,6 +97,7 @@ export class ViewerIngest {
   /** Queues views for the next flush. The array is kept as it is: the caller hands it over. */
   push(sessionId: string, views: readonly RawView[], lookup: LidLookup | null): void {
     if (views.length) {
+      this.noteQueued()
       this.queue.push({ sessionId, views, lookup, attempts: 0 })
       this.queued += views.length
     }
@@ -149,11 +162,31 @@ export class ViewerIngest {
       this.clearTimer()
       void this.flush()
     } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null
-        void this.flush()
-      }, this.options.flushDelayMs)
+      this.arm(this.options.flushDelayMs)
     }
+  }
+
+  private noteQueued(): void {
+    const now = Date.now()
+    if (!this.queue.length) this.firstQueuedAt = now
+    this.lastQueuedAt = now
+  }
+
+  /**
+   * One timer for the quiet time and the longest wait: when it fires early for either (views came
+   * meanwhile), it waits for whichever comes first. No timer is reset per socket event.
+   */
+  private arm(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null
+      if (this.flushing || !this.queue.length) return
+      const now = Date.now()
+      const { flushDelayMs, maxFlushDelayMs } = this.options
+      const quiet = flushDelayMs - (now - this.lastQueuedAt)
+      const longest = Math.max(flushDelayMs, maxFlushDelayMs) - (now - this.firstQueuedAt)
+      if (quiet <= 0 || longest <= 0) void this.flush()
+      else this.arm(Math.min(quiet, longest))
+    }, delayMs)
   }
 
   private clearTimer(): void {
@@ -168,6 +201,7 @@ export class ViewerIngest {
       { err: error, views: countViews(batch), retrying },
       'recording status viewers failed',
     )
+    if (retrying) this.noteQueued()
     this.queue = again.concat(this.queue)
     this.queued += retrying
   }

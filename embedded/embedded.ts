@@ -120,7 +120,7 @@ export const startEmbedded = async ({
     ...overrides,
   })
 
-  const http = await listen(app.fetch, config)
+  const http = await listen(app.fetch, config, app.fastReads)
   if (!config.PUBLIC_URL) publicUrl = `http://localhost:${http.port}`
 
   const gateway = new SocketGateway(http.server, apiKey.key, {

@@ -10,7 +10,7 @@ import {
   requireSession,
   type ServiceContext,
 } from './context.js'
-import { jsonPerSource } from './prepared-json.js'
+import { jsonListPerSource, jsonPerSource } from './prepared-json.js'
 import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
 import { isConnected, toStatusView, toViewer } from './views.js'
@@ -20,10 +20,7 @@ const statusListAnswer = jsonPerSource((statuses: (StatusRecord & { viewerCount:
   success: true as const,
   data: statuses.map(toStatusView),
 }))
-const viewerListAnswer = jsonPerSource((viewers: ViewerRecord[]) => ({
-  success: true as const,
-  data: viewers.map(toViewer),
-}))
+const viewerListAnswer = jsonListPerSource((viewer: ViewerRecord) => toViewer(viewer))
 
 export interface SendStatusInput {
   type: StatusType

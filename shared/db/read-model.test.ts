@@ -174,6 +174,128 @@ describe('read model, exact (embedded: every write goes through it)', () => {
     expect(await repos.viewers.listForStatus('main', status.id)).toBeNull()
   })
 
+  it('adds the rows a viewer write inserted to the lists in memory, without reading them back', async () => {
+    const status = await repos.statuses.insert(newStatus({ createdAt: 1_000, expiresAt: 10_000 }))
+    const other = await repos.statuses.insert(newStatus({ createdAt: 1_500, expiresAt: 10_000 }))
+    await repos.viewers.recordMany([
+      viewer(status.id, 'b@s.whatsapp.net', 2_000),
+      viewer(status.id, 'd@s.whatsapp.net', 4_000),
+    ])
+    const before = await repos.viewers.listForStatus('main', status.id)
+    const otherList = await repos.viewers.listForStatus('main', other.id)
+    await repos.statuses.listActive('main', 5_000)
+    const execute = vi.spyOn(db.client, 'execute')
+
+    // One later, one earlier than what is listed (merged into place), one already there (not new).
+    const fresh = await repos.viewers.recordMany([
+      viewer(status.id, 'e@s.whatsapp.net', 5_000),
+      viewer(status.id, 'a@s.whatsapp.net', 1_000),
+      viewer(status.id, 'b@s.whatsapp.net', 500),
+    ])
+    expect(fresh.map((v) => v.jid)).toEqual(['e@s.whatsapp.net', 'a@s.whatsapp.net'])
+    const after = await repos.viewers.listForStatus('main', status.id)
+    const active = await repos.statuses.listActive('main', 5_000)
+    expect(execute).not.toHaveBeenCalled()
+
+    expect(after).not.toBe(before)
+    expect(before?.map((v) => v.jid)).toEqual(['b@s.whatsapp.net', 'd@s.whatsapp.net'])
+    expect(Object.isFrozen(after)).toBe(true)
+    expect(after?.every((v) => Object.isFrozen(v))).toBe(true)
+    expect(await repos.viewers.listForStatus('main', other.id)).toBe(otherList)
+    expect(active.map((s) => [s.id, s.viewerCount])).toEqual([
+      [other.id, 0],
+      [status.id, 4],
+    ])
+    // Exactly what the database answers.
+    execute.mockRestore()
+    expect(after).toEqual(await stored.viewers.listForStatus('main', status.id))
+    expect(active).toEqual(await stored.statuses.listActive('main', 5_000))
+  })
+
+  it('does not add the rows of a write twice to lists read while it ran', async () => {
+    const status = await repos.statuses.insert(newStatus({ createdAt: 1_000, expiresAt: 10_000 }))
+    const held = gate()
+    const record = stored.viewers.recordMany.bind(stored.viewers)
+    // The rows are in the database before the write returns.
+    const slow = withReadModel(
+      {
+        ...stored,
+        viewers: {
+          ...stored.viewers,
+          recordMany: async (views) => {
+            const fresh = await record(views)
+            await held.opened
+            return fresh
+          },
+        },
+      },
+      { consistency: 'exact' },
+    )
+    const writing = slow.viewers.recordMany([viewer(status.id, 'a@s.whatsapp.net')])
+    await vi.waitFor(async () =>
+      expect(await stored.viewers.listForStatus('main', status.id)).toHaveLength(1),
+    )
+    expect(await slow.viewers.listForStatus('main', status.id)).toHaveLength(1)
+    expect((await slow.statuses.listActive('main', 2_000))[0]?.viewerCount).toBe(1)
+    held.release()
+    await writing
+    expect((await slow.viewers.listForStatus('main', status.id))?.map((v) => v.jid)).toEqual([
+      'a@s.whatsapp.net',
+    ])
+    expect((await slow.statuses.listActive('main', 2_000))[0]?.viewerCount).toBe(1)
+  })
+
+  it('drops the lists a failed viewer write may have changed', async () => {
+    const status = await repos.statuses.insert(newStatus())
+    await repos.viewers.recordMany([viewer(status.id, 'a@s.whatsapp.net')])
+    const failing = withReadModel(
+      {
+        ...stored,
+        viewers: {
+          ...stored.viewers,
+          recordMany: async (views) => {
+            await stored.viewers.recordMany(views)
+            throw new Error('disk full')
+          },
+        },
+      },
+      { consistency: 'exact' },
+    )
+    expect(await failing.viewers.listForStatus('main', status.id)).toHaveLength(1)
+    await expect(failing.viewers.recordMany([viewer(status.id, 'b@s.whatsapp.net')])).rejects.toThrow(
+      'disk full',
+    )
+    expect((await failing.viewers.listForStatus('main', status.id))?.map((v) => v.jid)).toEqual([
+      'a@s.whatsapp.net',
+      'b@s.whatsapp.net',
+    ])
+  })
+
+  it('does not keep a viewer list read while a receipt was being written', async () => {
+    const status = await repos.statuses.insert(newStatus())
+    const held = gate()
+    const listForStatus = stored.viewers.listForStatus.bind(stored.viewers)
+    const slow = withReadModel(
+      {
+        ...stored,
+        viewers: {
+          ...stored.viewers,
+          listForStatus: async (sessionId, statusId) => {
+            const rows = await listForStatus(sessionId, statusId)
+            await held.opened
+            return rows
+          },
+        },
+      },
+      { consistency: 'exact' },
+    )
+    const reading = slow.viewers.listForStatus('main', status.id)
+    await slow.viewers.recordMany([viewer(status.id, 'a@s.whatsapp.net')])
+    held.release()
+    expect(await reading).toEqual([])
+    expect(await slow.viewers.listForStatus('main', status.id)).toHaveLength(1)
+  })
+
   it('keeps a bounded number of viewer rows, dropping the least recently read lists', async () => {
     const bounded = withReadModel(stored, { consistency: 'exact', maxCachedViewers: 30 })
     const ids: string[] = []

@@ -18,7 +18,9 @@ import type {
  *    in one process share one object). Each write drops what it may change, before it starts and
  *    again when it is done, and a read that was under way meanwhile does not keep its result, so
  *    a read never returns data older than the last write that finished before it began. No query
- *    runs while nothing changes.
+ *    runs while nothing changes. Viewer writes are the exception to dropping: they only ever add
+ *    rows, and the repository says which ones, so those are added to the lists in memory (viewer
+ *    lists and the status list's counts) once the write is done.
  *  - `bounded`: other processes write too (split mode: connectors write sessions, statuses and
  *    viewers this process never sees).
  *      · Sessions: the list is kept for at most `sessionsMaxAgeMs` and dropped at once on this
@@ -176,12 +178,16 @@ interface ActiveList {
   /** The `now` it answers for; any later `now` before `nextExpiry` gets the same list. */
   asOf: number
   nextExpiry: number
+  /** The write sequence when its read began (exact mode; see `addRecorded`). */
+  since: number
 }
 
 interface ViewerList {
   sessionId: string
   version: number
   viewers: ViewerRecord[] | null
+  /** The write sequence when its read began (exact mode; see `addRecorded`). */
+  since: number
 }
 
 const sessionScope = (sessionId: string) => `s\u0000${sessionId}`
@@ -235,14 +241,20 @@ const activityReadModel = (
   const readConsistent = async <T>(sessionId: string, load: () => Promise<T>) => {
     const since = writes.now
     const value = await load()
-    return { value, keep: writes.unchangedSince(sessionScope(sessionId), since) }
+    return { value, since, keep: writes.unchangedSince(sessionScope(sessionId), since) }
   }
 
-  const keepStatuses = (sessionId: string, version: number, asOf: number, list: ActiveStatus[]) => {
+  const keepStatuses = (
+    sessionId: string,
+    version: number,
+    asOf: number,
+    list: ActiveStatus[],
+    since: number,
+  ) => {
     const frozen = freezeAll(list)
     let nextExpiry = Number.POSITIVE_INFINITY
     for (const status of frozen) nextExpiry = Math.min(nextExpiry, status.expiresAt)
-    statusLists.set(sessionId, { list: frozen, version, asOf, nextExpiry })
+    statusLists.set(sessionId, { list: frozen, version, asOf, nextExpiry, since })
     return frozen
   }
 
@@ -298,10 +310,13 @@ const activityReadModel = (
           version,
           now,
           cached.list.filter((status) => status.expiresAt > now),
+          cached.since,
         )
       }
-      const { value, keep } = await readConsistent(sessionId, () => innerStatuses.listActive(sessionId, now))
-      return keep ? keepStatuses(sessionId, version, now, value) : value
+      const { value, since, keep } = await readConsistent(sessionId, () =>
+        innerStatuses.listActive(sessionId, now),
+      )
+      return keep ? keepStatuses(sessionId, version, now, value, since) : value
     },
 
     peekActive(sessionId, now) {
@@ -311,15 +326,89 @@ const activityReadModel = (
     },
   }
 
+  /**
+   * Exact mode: the rows a viewer write inserted, added to the lists in memory that they belong
+   * to, instead of dropping those lists. During a burst of receipts the lists are read after every
+   * batch, and reading back thousands of rows costs far more than the batch itself. Only lists
+   * read before the write began are added to: one read while it ran (kept when it finished before
+   * the write's end was noted) may already hold some of its rows, and is dropped instead.
+   */
+  const addRecorded = (fresh: readonly ViewerRecord[], writeBegan: number) => {
+    const since = writes.now
+    const byStatus = new Map<string, ViewerRecord[]>()
+    for (const record of fresh) {
+      const key = viewersKey(record.sessionId, record.statusId)
+      const list = byStatus.get(key)
+      const copy = Object.freeze({ ...record })
+      if (list) list.push(copy)
+      else byStatus.set(key, [copy])
+    }
+    const counts = new Map<string, Map<string, number>>()
+    for (const [key, added] of byStatus) {
+      const { sessionId, statusId } = added[0] as ViewerRecord
+      let perStatus = counts.get(sessionId)
+      if (!perStatus) {
+        perStatus = new Map()
+        counts.set(sessionId, perStatus)
+      }
+      perStatus.set(statusId, added.length)
+      const entry = viewerLists.get(key)
+      if (!entry) continue
+      // `viewers` null: the status was not there when the list was read (and an insert since
+      // would have dropped it).
+      if (!entry.viewers || entry.since >= writeBegan) {
+        removeViewers(key)
+        continue
+      }
+      viewerRows -= rowsOf(entry)
+      entry.viewers = Object.freeze(mergeByViewOrder(entry.viewers, added)) as ViewerRecord[]
+      entry.since = since
+      viewerRows += rowsOf(entry)
+    }
+    for (const [oldest] of viewerLists) {
+      if (viewerRows <= options.maxViewerRows) break
+      removeViewers(oldest)
+    }
+    for (const [sessionId, perStatus] of counts) {
+      const cached = statusLists.get(sessionId)
+      if (!cached) continue
+      if (cached.since >= writeBegan) {
+        statusLists.delete(sessionId)
+        continue
+      }
+      const list = cached.list.map((status) => {
+        const added = perStatus.get(status.id)
+        return added ? { ...status, viewerCount: status.viewerCount + added } : status
+      })
+      keepStatuses(sessionId, cached.version, cached.asOf, list, since)
+    }
+  }
+
   const viewers: ViewersRepo = {
-    recordMany(views) {
+    async recordMany(views) {
       const sessions = new Set(views.map((view) => view.sessionId))
-      return writing(
-        () => {
-          for (const sessionId of sessions) drop(sessionId)
-        },
-        () => innerViewers.recordMany(views),
-      )
+      const dropAffected = () => {
+        for (const sessionId of sessions) drop(sessionId)
+      }
+      if (options.versioned) return writing(dropAffected, () => innerViewers.recordMany(views))
+      // Reads started before or during the write may not keep what they read; what is in memory
+      // stays as it was until the write is done, then gains exactly the rows it inserted.
+      const touch = () => {
+        for (const sessionId of sessions) writes.touch(sessionScope(sessionId))
+      }
+      touch()
+      const writeBegan = writes.now
+      let fresh: ViewerRecord[]
+      try {
+        fresh = await innerViewers.recordMany(views)
+      } catch (error) {
+        // Part of it may have been written.
+        dropAffected()
+        throw error
+      }
+      touch()
+      addRecorded(fresh, writeBegan)
+      return fresh
     },
     listPage: (sessionId, statusId, afterJid, limit) =>
       innerViewers.listPage(sessionId, statusId, afterJid, limit),
@@ -338,12 +427,12 @@ const activityReadModel = (
         viewerLists.set(key, cached)
         return cached.viewers
       }
-      const { value, keep } = await readConsistent(sessionId, () =>
+      const { value, since, keep } = await readConsistent(sessionId, () =>
         innerViewers.listForStatus(sessionId, statusId),
       )
       if (!keep) return value
       const list = value && freezeAll(value)
-      keepViewers(key, { sessionId, version, viewers: list })
+      keepViewers(key, { sessionId, version, viewers: list, since })
       return list
     },
 
@@ -359,6 +448,34 @@ const activityReadModel = (
   }
 
   return { statuses, viewers }
+}
+
+/** The order of `ViewersRepo.list`: first view first, then by JID. */
+const byViewOrder = (a: ViewerRecord, b: ViewerRecord): number =>
+  a.viewedAt - b.viewedAt || (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0)
+
+/** A new array: `list` (in view order) with `added` merged in; appended when it comes after, as usual. */
+const mergeByViewOrder = (list: readonly ViewerRecord[], added: ViewerRecord[]): ViewerRecord[] => {
+  added.sort(byViewOrder)
+  const last = list.at(-1)
+  if (!last || byViewOrder(last, added[0] as ViewerRecord) <= 0) return list.concat(added)
+  const out: ViewerRecord[] = []
+  let i = 0
+  let j = 0
+  while (i < list.length && j < added.length) {
+    const a = list[i] as ViewerRecord
+    const b = added[j] as ViewerRecord
+    if (byViewOrder(a, b) <= 0) {
+      out.push(a)
+      i++
+    } else {
+      out.push(b)
+      j++
+    }
+  }
+  while (i < list.length) out.push(list[i++] as ViewerRecord)
+  while (j < added.length) out.push(added[j++] as ViewerRecord)
+  return out
 }
 
 /** The repositories with a read model in front (see the top of this file). */

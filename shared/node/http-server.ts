@@ -46,7 +46,7 @@ export const requestListener = (
   return (req, res) => {
     const headers = req.headers
     const url = req.url
-    if (!url || url.charCodeAt(0) !== 47 || !PLAIN_HOST.test(headers.host ?? '')) return void hono(req, res)
+    if (url?.charCodeAt(0) !== 47 || !PLAIN_HOST.test(headers.host ?? '')) return void hono(req, res)
     const read: ReadRequest = {
       method: req.method ?? 'GET',
       url,

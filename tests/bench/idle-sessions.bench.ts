@@ -17,22 +17,28 @@
  *  - unreachable: never linked, WhatsApp refuses the connection: each session waits at the
  *    reconnect backoff's cap (60 s ± 20 %), the steady state of an outage.
  * At each kind's largest count it also reads the heap per session (after forced GC, against the
- * same process before its first session) and the event-loop delay p99 over a quiet window.
+ * same process before its first session) and the event-loop delay p99 over a quiet window (how
+ * late a 10 ms timer ran).
  *
  * BENCH_IDLE_COUNTS (default 10,100,1000), BENCH_IDLE_LINKED_MAX (default 100: linking 1,000
- * accounts takes about ten minutes on two cores), BENCH_IDLE_QR_MAX (default 100: 1,000 sessions
+ * accounts by pairing code takes about ten minutes on two cores; idle-1000.bench.ts holds 1,000
+ * linked sessions with creds registered up front), BENCH_IDLE_QR_MAX (default 100: 1,000 sessions
  * showing QR codes render 50 PNGs a second, which saturates a core) and BENCH_IDLE_KINDS narrow
  * the run.
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { IdleKind, IdleServerOptions } from './support/idle-server.js'
-import type { LoadOptions, LoadResult } from './support/load-client.js'
-import { firstLine, REPO_ROOT, spawnTs, stopChild, tsNodeArgs } from './support/processes.js'
+import { cpus, loadavg } from 'node:os'
+import {
+  control,
+  type IdleProduct,
+  type IdleReading,
+  load,
+  pairedRounds,
+  rate,
+  startIdleProduct,
+} from './support/idle-product.js'
+import type { IdleKind } from './support/idle-server.js'
 import { emit, log, round } from './support/report.js'
 import { SimulatorProcess } from './support/simulator.js'
 
@@ -47,106 +53,10 @@ const KINDS = (process.env.BENCH_IDLE_KINDS ?? 'linked,unlinked-pairing,unlinked
   ',',
 ) as IdleKind[]
 const ROUNDS = 6
-const CONCURRENCY = 32
-const WARMUP_MS = 500
-const DURATION_MS = 1_200
 const QUIET_MS = 5_000
 /** Idle sessions must leave the API at least this share of its 0-session rate. */
 const RATIO_TARGET = 0.9
 const MB = 1024 * 1024
-
-interface Child {
-  url: string
-  controlUrl: string
-  stop(): Promise<void>
-}
-
-interface IdleReading {
-  heapUsed: number
-  rss: number
-  delayP99Ms: number
-  delayMaxMs: number
-}
-
-const startServer = async (options: Omit<IdleServerOptions, 'dataDir'>): Promise<Child> => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'wa-idle-'))
-  // --expose-gc: the server reads its heap after forced collections.
-  const child = spawn(
-    process.execPath,
-    [
-      '--expose-gc',
-      ...tsNodeArgs(new URL('./support/idle-server.ts', import.meta.url), [
-        JSON.stringify({ ...options, dataDir }),
-      ]),
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  try {
-    const info = JSON.parse(await firstLine(child, 60_000)) as { url: string; controlUrl: string }
-    return { ...info, stop: () => stopChild(child) }
-  } catch (error) {
-    await stopChild(child)
-    throw error
-  }
-}
-
-const control = async <T>(child: Child, path: string, body?: unknown): Promise<T> => {
-  const response = await fetch(`${child.controlUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const answer = (await response.json()) as T & { error?: string }
-  if (!response.ok) throw new Error(`${path}: ${answer.error}`)
-  return answer
-}
-
-/** One load run from a fresh client process. */
-const load = async (url: string): Promise<LoadResult> => {
-  const options: LoadOptions = { url, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS }
-  const child = spawnTs(new URL('./support/load-client.ts', import.meta.url), [JSON.stringify(options)])
-  try {
-    return JSON.parse(await firstLine(child, WARMUP_MS + DURATION_MS + 30_000)) as LoadResult
-  } finally {
-    await stopChild(child)
-  }
-}
-
-const rate = (result: LoadResult) => Math.round(result.requestsPerSecond)
-
-interface Measured {
-  rps: number
-  /** CPU time the server spent per request, its background work included (µs). */
-  cpuPerRequest: number
-}
-
-interface CpuReading {
-  cpuMicros: number
-  requests: number
-}
-
-/**
- * One load run against a server's health route: requests per second as the client saw them, and
- * the server's own CPU time per request, which other load on the machine hardly moves.
- */
-const measure = async (child: Child): Promise<Measured> => {
-  const before = await control<CpuReading>(child, '/cpu')
-  // A server too busy to answer within the client's time counts as 0 req/s, not as a crash.
-  const result = await load(`${child.url}/api/health`).catch(() => null)
-  const after = await control<CpuReading>(child, '/cpu')
-  return {
-    rps: result ? rate(result) : 0,
-    cpuPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, after.requests - before.requests),
-  }
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
 
 const bare = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' })
@@ -170,9 +80,9 @@ log(
     .join(' ')} on ${cpus().length} cores`,
 )
 const sim = await SimulatorProcess.start()
-const children: Child[] = []
+const children: IdleProduct[] = []
 try {
-  const baseline = await startServer({
+  const baseline = await startIdleProduct({
     kind: 'none',
     wsUrl: sim.info.wsUrl,
     simControlUrl: sim.info.controlUrl,
@@ -194,7 +104,7 @@ try {
     const counts = COUNTS.filter((count) => count <= maxCount(kind))
     if (!counts.length) continue
     const wsUrl = kind === 'unreachable' ? `ws://127.0.0.1:${await refusedPort()}/ws/chat` : sim.info.wsUrl
-    const server = await startServer({
+    const server = await startIdleProduct({
       kind,
       wsUrl,
       simControlUrl: sim.info.controlUrl,
@@ -210,29 +120,21 @@ try {
       log(`${kind}: ${grown.sessions} sessions in ${grown.seconds.toFixed(1)} s ${JSON.stringify(states)}`)
       // Untimed: the first run after a change warms the JIT and lets the new sessions' start settle.
       await load(`${server.url}/api/health`)
-      const base: Measured[] = []
-      const under: Measured[] = []
-      for (let i = 0; i < ROUNDS; i++) {
-        base.push(await measure(baseline))
-        under.push(await measure(server))
-      }
-      const bestBase = Math.max(...base.map((m) => m.rps))
-      const bestServer = Math.max(...under.map((m) => m.rps))
-      baselineRates.push(bestBase)
       // Each round runs right after its baseline round, under much the same outside load: the
       // median of the per-round ratios is steadier than a ratio of two independent figures.
-      const paired = (value: (m: Measured) => number, i: number) =>
-        value(under[i] as Measured) / value(base[i] as Measured)
-      const ratio = median(under.map((_, i) => paired((m) => m.rps, i)))
-      const cpuRatio = median(under.map((_, i) => 1 / paired((m) => m.cpuPerRequest, i)))
-      const rounds = under.map((m, i) => `${m.rps}/${base[i]?.rps}`).join(', ')
+      const { ratio, cpuRatio, bestBase, bestUnder, rounds, baseCpu, underCpu } = await pairedRounds(
+        baseline,
+        server,
+        ROUNDS,
+      )
+      baselineRates.push(bestBase)
       const point = {
         kind,
         count,
         ratio,
         cpuRatio,
-        note: `best ${bestServer.toLocaleString('en')} vs ${bestBase.toLocaleString('en')} req/s at 0 sessions; rounds ${rounds}`,
-        cpuNote: `median ${median(under.map((m) => m.cpuPerRequest)).toFixed(1)} vs ${median(base.map((m) => m.cpuPerRequest)).toFixed(1)} µs CPU per request at 0 sessions`,
+        note: `best ${bestUnder.toLocaleString('en')} vs ${bestBase.toLocaleString('en')} req/s at 0 sessions; rounds ${rounds}`,
+        cpuNote: `median ${underCpu.toFixed(1)} vs ${baseCpu.toFixed(1)} µs CPU per request at 0 sessions`,
       }
       log(`${kind} × ${count}: ${point.note}; ${point.cpuNote}`)
       points.push(point)

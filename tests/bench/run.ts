@@ -23,6 +23,10 @@ import { type BenchResult, RESULT_TAG, verdict } from './support/report.js'
 const BENCHES: { file: string; timeoutMs: number }[] = [
   { file: 'command-roundtrip.bench.ts', timeoutMs: 60_000 },
   { file: 'viewer-ingest.bench.ts', timeoutMs: 90_000 },
+  // 30 bursts of 5,000 views through the product (embedded, split) and bare Baileys; about a minute and a half.
+  { file: 'receipt-burst.bench.ts', timeoutMs: 240_000 },
+  // Statuses to 1,000 contacts from the product and from bare Baileys; about three and a half minutes.
+  { file: 'status-send.bench.ts', timeoutMs: 480_000 },
   { file: 'http-throughput.bench.ts', timeoutMs: 300_000 },
   { file: 'failover.bench.ts', timeoutMs: 150_000 },
   { file: 'idle-session-memory.bench.ts', timeoutMs: 150_000 },
@@ -32,6 +36,9 @@ const BENCHES: { file: string; timeoutMs: number }[] = [
   { file: 'startup.bench.ts', timeoutMs: 180_000 },
   // 1,000 stored linked sessions logging in again at start.
   { file: 'restore.bench.ts', timeoutMs: 300_000 },
+  // Logs 1,000 linked sessions in (creds registered up front), then counts their timers for a
+  // minute; about five minutes on two cores.
+  { file: 'idle-1000.bench.ts', timeoutMs: 900_000 },
 ]
 
 /** A smoke run's bench that takes longer than this is broken, whatever its full-size time limit. */

@@ -6,6 +6,11 @@
  *   POST /accounts { phone, lid?, pushName?, devices? }
  *   POST /accounts/:phone/scan-qr { qr }          → { jid, lid }
  *   POST /accounts/:phone/pairing-code { code }   → { jid, lid }
+ *   POST /accounts/:phone/companions { noiseKey, identityKey, advSecret, registrationId,
+ *        signedPreKey: { id, publicKey, signature }, preKeys?: [{ id, publicKey }] }  (bytes in base64)
+ *                                                 → { deviceId, jid, lid, platform, deviceIdentity }
+ *        links a companion whose keys were made offline (registered-creds.ts builds the body and
+ *        applies the answer to Baileys creds)
  *   PUT  /accounts/:phone/status-ack { mode: 'ok' | 'none' | { error?, delayMs? } }
  *   PUT  /accounts/:phone/query-delay { delayMs }      (usync and key-bundle answers this late)
  *   GET  /accounts/:phone/statuses                → statuses its devices decrypted
@@ -75,6 +80,42 @@ const routes: [method: string, pattern: RegExp, handler: Handler][] = [
     'POST',
     /^\/accounts\/(\d+)\/pairing-code$/,
     (sim, [phone], body) => sim.enterPairingCode(phone!, requireString(body, 'code')),
+  ],
+  [
+    'POST',
+    /^\/accounts\/(\d+)\/companions$/,
+    (sim, [phone], body) => {
+      const signedPreKey = body.signedPreKey
+      if (typeof signedPreKey !== 'object' || signedPreKey === null)
+        throw new HttpError(400, 'signedPreKey is required')
+      const preKey = signedPreKey as Body
+      const registrationId = body.registrationId
+      if (typeof registrationId !== 'number' || typeof preKey.id !== 'number')
+        throw new HttpError(400, 'registrationId and signedPreKey.id must be numbers')
+      const preKeys = body.preKeys
+      if (preKeys !== undefined && !Array.isArray(preKeys))
+        throw new HttpError(400, 'preKeys must be an array')
+      const answer = sim.registerCompanion(phone!, {
+        noiseKey: requireBytes(body, 'noiseKey'),
+        identityKey: requireBytes(body, 'identityKey'),
+        advSecret: requireBytes(body, 'advSecret'),
+        registrationId,
+        signedPreKey: {
+          id: preKey.id,
+          publicKey: requireBytes(preKey, 'publicKey'),
+          signature: requireBytes(preKey, 'signature'),
+        },
+        ...(preKeys
+          ? {
+              preKeys: (preKeys as Body[]).map((key) => {
+                if (typeof key.id !== 'number') throw new HttpError(400, 'preKeys[].id must be a number')
+                return { id: key.id, publicKey: requireBytes(key, 'publicKey') }
+              }),
+            }
+          : {}),
+      })
+      return { ...answer, lid: answer.lid ?? null, deviceIdentity: answer.deviceIdentity.toString('base64') }
+    },
   ],
   [
     'PUT',
@@ -176,6 +217,10 @@ function requireString(body: Body, key: string): string {
   const value = body[key]
   if (typeof value !== 'string' || !value) throw new HttpError(400, `${key} is required`)
   return value
+}
+
+function requireBytes(body: Body, key: string): Buffer {
+  return Buffer.from(requireString(body, key), 'base64')
 }
 
 function optionalString(body: Body, key: string): string | undefined {

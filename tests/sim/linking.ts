@@ -8,6 +8,12 @@
  * companion (adv.ts) and the server sends `pair-success` with `<device jid lid>`; the client
  * answers `pair-device-sign`, and the server ends the stream with code 515 so the client logs in
  * anew with its fresh identity.
+ *
+ * `registerCompanion` is the same server-side outcome without a linking connection: a client that
+ * made its keys offline presents their public parts, the phone signs it into the account, and the
+ * answer is what `pair-success` would have carried. The client applies it as Baileys does
+ * (registered-creds.ts) and then logs in like any linked companion. It lets a test or a bench have
+ * many linked sessions without a QR scan or pairing code each.
  */
 import { randomBytes } from 'node:crypto'
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildBuffer } from '@whiskeysockets/baileys'
@@ -22,6 +28,33 @@ export interface LinkedDevice {
   jid: string
   lid?: string
 }
+
+/** The public parts of a companion's keys, as its registration handshake payload would carry them. */
+export interface CompanionRegistration {
+  /** Noise static public key: the server recognises the companion by it at login */
+  noiseKey: Buffer
+  /** Signal identity public key (32 bytes) */
+  identityKey: Buffer
+  /** the ADV secret the companion would have put in its QR code */
+  advSecret: Buffer
+  registrationId: number
+  signedPreKey: { id: number; publicKey: Buffer; signature: Buffer }
+  /**
+   * One-time pre-keys already on the server, as for a companion that has logged in before. With
+   * more than five, Baileys' first login has nothing to upload; without, it uploads 812.
+   */
+  preKeys?: { id: number; publicKey: Buffer }[]
+}
+
+/** What `pair-success` carries for a companion registered by `registerCompanion`. */
+export interface RegisteredCompanion extends LinkedDevice {
+  deviceId: number
+  platform: string
+  /** `<device-identity>`: ADVSignedDeviceIdentityHMAC, keyed with the companion's ADV secret */
+  deviceIdentity: Buffer
+}
+
+const PLATFORM = 'android'
 
 export class Linking {
   private readonly refs = new Map<string, SimConnection>()
@@ -98,7 +131,7 @@ export class Linking {
           attrs: {},
           content: [
             { tag: 'device-identity', attrs: {}, content: deviceIdentity },
-            { tag: 'platform', attrs: { name: 'android' } },
+            { tag: 'platform', attrs: { name: PLATFORM } },
             { tag: 'device', attrs: device.lid ? { jid: device.jid, lid: device.lid } : { jid: device.jid } },
           ],
         },
@@ -107,30 +140,74 @@ export class Linking {
     const signed = getBinaryNodeChildBuffer(getBinaryNodeChild(reply, 'pair-device-sign'), 'device-identity')
     if (reply.attrs.type !== 'result' || !signed) throw new Error('client rejected pair-success')
     if (!isCountersigned(signed)) throw new Error('client did not countersign its device identity')
-    account.companions.set(deviceId, newCompanion(conn, deviceId, keyIndex))
+    account.companions.set(deviceId, newCompanion(deviceId, keyIndex, registrationOf(conn, advSecret)))
     await conn.streamError({ code: '515' })
     return device
   }
+
+  /**
+   * The phone signs a companion that registered offline into its account. It is linked from now
+   * on: its first login is that of a freshly paired companion (history sync; a pre-key upload
+   * unless it registered pre-keys too).
+   */
+  registerCompanion(account: SimAccount, registration: CompanionRegistration): RegisteredCompanion {
+    if (registration.noiseKey.length !== 32 || registration.identityKey.length !== 32) {
+      throw new Error('noise and identity keys must be 32-byte public keys')
+    }
+    if (!registration.advSecret.length) throw new Error('an ADV secret is required')
+    const deviceId = account.allocateDeviceId()
+    const keyIndex = account.allocateKeyIndex()
+    const deviceIdentity = signCompanion(
+      account.phoneDevice.identityKey,
+      registration.identityKey,
+      registration.advSecret,
+      keyIndex,
+    )
+    account.companions.set(deviceId, newCompanion(deviceId, keyIndex, registration))
+    const lid = account.lidJid(deviceId)
+    return {
+      deviceId,
+      jid: account.pnJid(deviceId),
+      ...(lid ? { lid } : {}),
+      platform: PLATFORM,
+      deviceIdentity,
+    }
+  }
 }
 
-/** The companion as registered: its handshake payload already carries its signed pre-key. */
-function newCompanion(conn: SimConnection, deviceId: number, keyIndex: number): CompanionDevice {
+/** What a registering connection's handshake payload presented. */
+function registrationOf(conn: SimConnection, advSecret: Buffer): CompanionRegistration {
   const pairing = conn.registration!.payload.devicePairingData!
   const toInt = (bytes?: Uint8Array | null) =>
     bytes?.length ? Buffer.from(bytes).readUIntBE(0, bytes.length) : 0
   return {
+    noiseKey: conn.registration!.clientStaticKey,
+    identityKey: Buffer.from(pairing.eIdent!),
+    advSecret,
+    registrationId: toInt(pairing.eRegid),
+    signedPreKey: {
+      id: toInt(pairing.eSkeyId),
+      publicKey: Buffer.from(pairing.eSkeyVal ?? []),
+      signature: Buffer.from(pairing.eSkeySig ?? []),
+    },
+  }
+}
+
+/** The companion as registered: it presented its signed pre-key already; one-time keys come later. */
+function newCompanion(
+  deviceId: number,
+  keyIndex: number,
+  registration: CompanionRegistration,
+): CompanionDevice {
+  return {
     deviceId,
     keyIndex,
-    noiseKey: conn.registration!.clientStaticKey,
+    noiseKey: registration.noiseKey,
     keys: {
-      registrationId: toInt(pairing.eRegid),
-      identityKey: Buffer.from(pairing.eIdent!),
-      signedPreKey: {
-        id: toInt(pairing.eSkeyId),
-        publicKey: Buffer.from(pairing.eSkeyVal ?? []),
-        signature: Buffer.from(pairing.eSkeySig ?? []),
-      },
-      preKeys: [],
+      registrationId: registration.registrationId,
+      identityKey: registration.identityKey,
+      signedPreKey: registration.signedPreKey,
+      preKeys: [...(registration.preKeys ?? [])],
     },
     needsInitialSync: true,
     removed: false,

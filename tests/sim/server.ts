@@ -18,7 +18,12 @@ import {
 import { makeNoiseCertChain } from './cert-chain.js'
 import { type ConnectionHost, SimConnection } from './connection.js'
 import { type ControlServer, startControlServer } from './control.js'
-import { type LinkedDevice, Linking } from './linking.js'
+import {
+  type CompanionRegistration,
+  type LinkedDevice,
+  Linking,
+  type RegisteredCompanion,
+} from './linking.js'
 import { answerIq, type IqContext } from './login.js'
 import { MediaServer, makeTlsMaterial, type TlsMaterial } from './media.js'
 import { decryptStatusMedia } from './media-crypto.js'
@@ -136,6 +141,14 @@ export class WaSimulator implements ConnectionHost {
   /** The phone of `phone` enters the pairing code its client displays. */
   enterPairingCode(phone: string, code: string): Promise<LinkedDevice> {
     return this.pairingCodes.enterPairingCode(phone, code)
+  }
+
+  /**
+   * The phone of `phone` links a companion whose keys were made offline, without a linking
+   * connection; the answer is what `pair-success` would carry (see `registerCompanion` in linking.ts).
+   */
+  registerCompanion(phone: string, registration: CompanionRegistration): RegisteredCompanion {
+    return this.linking.registerCompanion(this.accounts.require(phone), registration)
   }
 
   /** Companion device ids currently linked to an account. */

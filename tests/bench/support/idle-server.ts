@@ -6,27 +6,45 @@
  *
  * Prints one JSON line (`{ url, controlUrl }`) once listening. The control API on `controlUrl`:
  *
- *   POST /grow { count }   adds sessions until `count` exist and have settled; → { sessions, seconds }
- *   POST /idle { ms }      heap after forced GC, and event-loop delay over `ms` without load
+ *   POST /grow { count, settleMs? }  adds sessions until `count` exist and waits `settleMs` (4 s)
+ *                          for them to settle; → { sessions, seconds }. Grows run one at a time.
+ *   POST /idle { ms }      heap and RSS after forced GC, and event-loop delay over `ms` without load
+ *   POST /delay { ms }     event-loop delay over the next `ms`, nothing else (e.g. while under load)
+ *   POST /timers { ms }    timer callbacks that ran over the next `ms`, by their period; an async
+ *                          hook counts them, so the window is for counting only, not for timing
  *   GET  /states           → { [state]: count }
  *   GET  /cpu              → { cpuMicros, requests }: CPU time this process used and HTTP requests
  *                            it received so far; deltas around a load run give CPU per request,
  *                            background work included, whatever else runs on the machine
  *
- * Kinds: `none` (the 0-session baseline), `linked` (linked by pairing code to the simulator, open),
+ * Event-loop delays are what a 10 ms timer was late by (the histogram's own interval taken off).
+ *
+ * Kinds: `none` (the 0-session baseline), `linked` (linked to the simulator and open: by pairing
+ * code, or with `linkBy: 'registration'` by creds and 30 one-time pre-keys registered with the
+ * simulator up front, see tests/sim/registered-creds.ts, written to the product's auth store before
+ * the session starts),
  * `unlinked-pairing` (a pairing code shown, nobody enters it), `unlinked-qr` (QR codes shown and
  * refreshed, nobody scans them), `unreachable` (never linked, WhatsApp refuses connections: the
  * session sits in its reconnect backoff).
  */
+import { createHook, executionAsyncResource } from 'node:async_hooks'
 import { subscribe } from 'node:diagnostics_channel'
 import { rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { initAuthCreds } from '@whiskeysockets/baileys'
 import pino from 'pino'
+import { createDbAuthState } from '../../../connector/auth/auth-state.js'
 import { startEmbedded } from '../../../embedded/embedded.js'
 import { loadConfig } from '../../../shared/config.js'
 import type { EventMessage } from '../../../shared/events.js'
+import {
+  applyRegistration,
+  generatePreKeys,
+  type RegistrationAnswer,
+  registrationBody,
+} from '../../sim/registered-creds.js'
 import { BENCH_API_KEY, newSession } from './fixtures.js'
 
 export type IdleKind = 'none' | 'linked' | 'unlinked-pairing' | 'unlinked-qr' | 'unreachable'
@@ -40,10 +58,22 @@ export interface IdleServerOptions {
   simControlUrl: string
   /** Distinct phone numbers per server, so two servers never share simulator accounts. */
   phonePrefix: string
+  /** How `linked` sessions get linked (default `pairing-code`). */
+  linkBy?: 'pairing-code' | 'registration'
 }
 
 /** Linking is CPU-bound on both sides (keys, Noise, Signal); more in flight gains little on two cores. */
 const LINK_CONCURRENCY = 12
+/** A login with registered creds is little more than one handshake: more at a time. */
+const REGISTERED_CONCURRENCY = 20
+/**
+ * One-time pre-keys registered with each such companion, as a companion that logged in before has
+ * on the server: its login then uploads none. (The 812 a first login uploads would cost each session
+ * about 0.3 s of key generation, five minutes for a thousand on two cores.)
+ */
+const REGISTERED_PRE_KEYS = 30
+/** The event-loop delay histogram's interval; readings are what it was late by. */
+const DELAY_RESOLUTION_MS = 10
 /** Sessions that need no linking start a few at a time, so start-up itself is no storm. */
 const START_CONCURRENCY = 25
 const WAIT_MS = 60_000
@@ -59,17 +89,18 @@ const options = JSON.parse(process.argv[2] ?? '{}') as IdleServerOptions
 const gc = globalThis.gc
 if (!gc) throw new Error('run with node --expose-gc')
 
+const config = loadConfig({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  API_KEY: BENCH_API_KEY,
+  DATA_DIR: options.dataDir,
+  WA_WS_URL: options.wsUrl,
+  LOG_LEVEL: 'silent',
+  // The load client opens 32 keep-alive connections from one address.
+  HTTP_MAX_CONNECTIONS_PER_IP: '0',
+})
 const product = await startEmbedded({
-  config: loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    API_KEY: BENCH_API_KEY,
-    DATA_DIR: options.dataDir,
-    WA_WS_URL: options.wsUrl,
-    LOG_LEVEL: 'silent',
-    // The load client opens 32 keep-alive connections from one address.
-    HTTP_MAX_CONNECTIONS_PER_IP: '0',
-  }),
+  config,
   logger: pino({ level: 'silent' }),
   connector:
     options.kind === 'unreachable'
@@ -95,13 +126,14 @@ const nextEvent = <T>(match: (message: EventMessage) => T | undefined, what: str
     })
   })
 
-const simCall = async (path: string, body: unknown): Promise<void> => {
+const simCall = async <T = unknown>(path: string, body: unknown): Promise<T> => {
   const response = await fetch(`${options.simControlUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
   if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`)
+  return (await response.json()) as T
 }
 
 const statusOf = (sessionId: string, wanted: (status: string) => boolean) =>
@@ -125,6 +157,29 @@ const addSession = async (index: number): Promise<void> => {
     case 'linked': {
       await simCall('/accounts', { phone })
       await product.repos.sessions.create(record)
+      if (options.linkBy === 'registration') {
+        // What a pairing would have stored, written through the product's own auth store; the
+        // session then logs in with it like a linked session after a restart.
+        const auth = await createDbAuthState(product.db, sessionId, {
+          encryptionKey: config.AUTH_ENCRYPTION_KEY,
+        })
+        const creds = initAuthCreds()
+        const preKeys = generatePreKeys(creds, REGISTERED_PRE_KEYS)
+        applyRegistration(
+          creds,
+          await simCall<RegistrationAnswer>(
+            `/accounts/${phone}/companions`,
+            registrationBody(creds, preKeys),
+          ),
+        )
+        await auth.state.keys.set({ 'pre-key': preKeys })
+        Object.assign(auth.state.creds, creds)
+        await auth.saveCreds()
+        const open = statusOf(sessionId, (status) => status === 'open')
+        await start()
+        await open
+        return
+      }
       const code = nextEvent(
         (m) =>
           m.event === 'pairing-code' && m.payload.sessionId === sessionId ? m.payload.pairingCode : undefined,
@@ -168,15 +223,27 @@ const addSession = async (index: number): Promise<void> => {
 }
 
 let created = 0
-const grow = async (count: number): Promise<void> => {
-  let next = created
-  const concurrency = options.kind === 'linked' ? LINK_CONCURRENCY : START_CONCURRENCY
-  const worker = async () => {
-    while (next < count) await addSession(next++)
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-  created = count
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+/** Grows run one after another, so a caller that lost its connection can ask again safely. */
+let growing: Promise<unknown> = Promise.resolve()
+const grow = (count: number, settleMs: number): Promise<void> => {
+  const run = growing.then(async () => {
+    if (count <= created) return
+    let next = created
+    const concurrency =
+      options.kind !== 'linked'
+        ? START_CONCURRENCY
+        : options.linkBy === 'registration'
+          ? REGISTERED_CONCURRENCY
+          : LINK_CONCURRENCY
+    const worker = async () => {
+      while (next < count) await addSession(next++)
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+    created = count
+    await new Promise((resolve) => setTimeout(resolve, settleMs))
+  })
+  growing = run.catch(() => undefined)
+  return run
 }
 
 const settledHeap = async (): Promise<number> => {
@@ -187,19 +254,50 @@ const settledHeap = async (): Promise<number> => {
   return process.memoryUsage().heapUsed
 }
 
-const idle = async (ms: number) => {
-  const heapUsed = await settledHeap()
-  const delay = monitorEventLoopDelay({ resolution: 10 })
+/** How late a 10 ms timer ran over the next `ms`: p50, p99 and max, in milliseconds. */
+const eventLoopDelay = async (ms: number) => {
+  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS })
   delay.enable()
   await new Promise((resolve) => setTimeout(resolve, ms))
   delay.disable()
+  // The histogram counts nanoseconds between two runs of its timer, the interval included.
+  const late = (nanos: number) => Math.max(0, nanos / 1e6 - DELAY_RESOLUTION_MS)
   return {
-    heapUsed,
-    rss: process.memoryUsage().rss,
-    // The histogram counts nanoseconds.
-    delayP99Ms: delay.percentile(99) / 1e6,
-    delayMaxMs: delay.max / 1e6,
+    delayP50Ms: late(delay.percentile(50)),
+    delayP99Ms: late(delay.percentile(99)),
+    delayMaxMs: late(delay.max),
   }
+}
+
+const idle = async (ms: number) => {
+  const heapUsed = await settledHeap()
+  const rss = process.memoryUsage().rss
+  return { heapUsed, rss, ...(await eventLoopDelay(ms)) }
+}
+
+/**
+ * Timer callbacks run over the next `ms`, by the timer's period (`_idleTimeout`, in ms); those of
+ * this window's own timer are left out. The hook also sees promises, so it costs while enabled.
+ */
+const timerWakes = async (ms: number) => {
+  const byPeriod: Record<string, number> = {}
+  let total = 0
+  let window: unknown
+  const hook = createHook({
+    before() {
+      const resource = executionAsyncResource() as { constructor?: { name?: string }; _idleTimeout?: number }
+      if (resource === window || resource?.constructor?.name !== 'Timeout') return
+      total++
+      const period = String(resource._idleTimeout ?? '?')
+      byPeriod[period] = (byPeriod[period] ?? 0) + 1
+    },
+  })
+  hook.enable()
+  await new Promise((resolve) => {
+    window = setTimeout(resolve, ms)
+  })
+  hook.disable()
+  return { total, byPeriod, ms }
 }
 
 const states = async () => {
@@ -230,14 +328,18 @@ const control = createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/grow') {
     const started = performance.now()
     return answer(
-      readBody(req).then(async ({ count = 0 }) => {
-        await grow(count)
+      readBody(req).then(async ({ count = 0, settleMs = SETTLE_MS }) => {
+        await grow(count, settleMs)
         return { sessions: created, seconds: (performance.now() - started) / 1000 }
       }),
     )
   }
   if (req.method === 'POST' && req.url === '/idle')
     return answer(readBody(req).then(({ ms = 5_000 }) => idle(ms)))
+  if (req.method === 'POST' && req.url === '/delay')
+    return answer(readBody(req).then(({ ms = 5_000 }) => eventLoopDelay(ms)))
+  if (req.method === 'POST' && req.url === '/timers')
+    return answer(readBody(req).then(({ ms = 5_000 }) => timerWakes(ms)))
   if (req.method === 'GET' && req.url === '/states') return answer(states())
   if (req.method === 'GET' && req.url === '/cpu') {
     const { user, system } = process.cpuUsage()
