@@ -123,16 +123,21 @@ const watchBodyProgress = (server: Server, windowMs: number, minBytes: number) =
     if (!hasBody(req) || req.complete) return
     const socket = req.socket
     let seen = socket.bytesRead
+    // A window is judged only when the server kept up at both its ends: one that starts while the
+    // server is behind (a handler that has not read yet) gives the client no chance to send, and
+    // right after the server catches up its buffers are empty before the next read has counted.
+    let behindBefore = false
     const timer = setInterval(() => {
       if (req.complete || socket.destroyed) return stop()
       const now = socket.bytesRead
-      const serverBehind =
+      const behind =
         socket.isPaused() || req.isPaused() || req.readableLength >= req.readableHighWaterMark
-      if (!serverBehind && now - seen < minBytes) {
+      if (!behind && !behindBefore && now - seen < minBytes) {
         stop()
         socket.destroy()
         return
       }
+      behindBefore = behind
       seen = now
     }, windowMs)
     timer.unref()
