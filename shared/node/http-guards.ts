@@ -130,8 +130,7 @@ const watchBodyProgress = (server: Server, windowMs: number, minBytes: number) =
     const timer = setInterval(() => {
       if (req.complete || socket.destroyed) return stop()
       const now = socket.bytesRead
-      const behind =
-        socket.isPaused() || req.isPaused() || req.readableLength >= req.readableHighWaterMark
+      const behind = socket.isPaused() || req.isPaused() || req.readableLength >= req.readableHighWaterMark
       if (!behind && !behindBefore && now - seen < minBytes) {
         stop()
         socket.destroy()
