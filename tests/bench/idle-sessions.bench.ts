@@ -39,11 +39,12 @@ import {
   startIdleProduct,
 } from './support/idle-product.js'
 import type { IdleKind } from './support/idle-server.js'
-import { emit, log, round } from './support/report.js'
+import { bySize, emit, log, round } from './support/report.js'
 import { SimulatorProcess } from './support/simulator.js'
 
 const BENCH = 'idle sessions'
-const COUNTS = (process.env.BENCH_IDLE_COUNTS ?? '10,100,1000').split(',').map(Number)
+// BENCH_SMOKE: two sessions of each kind, one short round: proves the bench runs, judges nothing.
+const COUNTS = (process.env.BENCH_IDLE_COUNTS ?? bySize('10,100,1000', '2')).split(',').map(Number)
 const LINKED_MAX = Number(process.env.BENCH_IDLE_LINKED_MAX ?? 100)
 /** A thousand sessions showing QR codes render 50 PNGs a second: linking work, not idleness. */
 const QR_MAX = Number(process.env.BENCH_IDLE_QR_MAX ?? 100)
@@ -52,8 +53,8 @@ const maxCount = (kind: IdleKind) =>
 const KINDS = (process.env.BENCH_IDLE_KINDS ?? 'linked,unlinked-pairing,unlinked-qr,unreachable').split(
   ',',
 ) as IdleKind[]
-const ROUNDS = 6
-const QUIET_MS = 5_000
+const ROUNDS = bySize(6, 1)
+const QUIET_MS = bySize(5_000, 500)
 /** Idle sessions must leave the API at least this share of its 0-session rate. */
 const RATIO_TARGET = 0.9
 const MB = 1024 * 1024

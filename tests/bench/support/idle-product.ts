@@ -2,6 +2,7 @@
  * Driving idle-server.ts processes from a bench: start one, call its control API, run load-client
  * rounds against its health route and read the CPU time each request cost it.
  */
+
 import { spawn } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,6 +10,7 @@ import { join } from 'node:path'
 import type { IdleServerOptions } from './idle-server.js'
 import type { LoadOptions, LoadResult } from './load-client.js'
 import { firstLine, REPO_ROOT, spawnTs, stopChild, tsNodeArgs } from './processes.js'
+import { bySize } from './report.js'
 
 export interface IdleProduct {
   url: string
@@ -85,7 +87,11 @@ export const control = async <T>(
   return answer
 }
 
-export const LOAD_DEFAULTS = { concurrency: 32, warmupMs: 500, durationMs: 1_200 }
+export const LOAD_DEFAULTS = {
+  concurrency: 32,
+  warmupMs: bySize(500, 200),
+  durationMs: bySize(1_200, 300),
+}
 
 /** One load run from a fresh client process. */
 export const load = async (
