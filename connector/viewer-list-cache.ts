@@ -1,6 +1,7 @@
 import type { ViewerRecord } from '../shared/db/types.js'
 import { toViewer } from '../shared/presenters.js'
 import type { Viewer } from '../shared/schemas.js'
+import { mergeSorted } from '../shared/sorted-merge.js'
 import { LruMap } from './lru.js'
 
 export { toViewer }
@@ -97,22 +98,5 @@ const appendSorted = (list: CachedList, fresh: Viewer[]): void => {
     for (const viewer of fresh) list.viewers.push(viewer)
     return
   }
-  const left = list.viewers
-  const out: Viewer[] = []
-  let i = 0
-  let j = 0
-  while (i < left.length && j < fresh.length) {
-    const a = left[i] as Viewer
-    const b = fresh[j] as Viewer
-    if (byViewTime(a, b) <= 0) {
-      out.push(a)
-      i++
-    } else {
-      out.push(b)
-      j++
-    }
-  }
-  while (i < left.length) out.push(left[i++] as Viewer)
-  while (j < fresh.length) out.push(fresh[j++] as Viewer)
-  list.viewers = out
+  list.viewers = mergeSorted(list.viewers, fresh, byViewTime)
 }

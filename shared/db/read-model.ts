@@ -1,3 +1,4 @@
+import { mergeSorted } from '../sorted-merge.js'
 import type {
   Repositories,
   SessionRecord,
@@ -459,23 +460,7 @@ const mergeByViewOrder = (list: readonly ViewerRecord[], added: ViewerRecord[]):
   added.sort(byViewOrder)
   const last = list.at(-1)
   if (!last || byViewOrder(last, added[0] as ViewerRecord) <= 0) return list.concat(added)
-  const out: ViewerRecord[] = []
-  let i = 0
-  let j = 0
-  while (i < list.length && j < added.length) {
-    const a = list[i] as ViewerRecord
-    const b = added[j] as ViewerRecord
-    if (byViewOrder(a, b) <= 0) {
-      out.push(a)
-      i++
-    } else {
-      out.push(b)
-      j++
-    }
-  }
-  while (i < list.length) out.push(list[i++] as ViewerRecord)
-  while (j < added.length) out.push(added[j++] as ViewerRecord)
-  return out
+  return mergeSorted(list, added, byViewOrder)
 }
 
 /** The repositories with a read model in front (see the top of this file). */
