@@ -42,13 +42,12 @@ import {
   sleep,
   startProduct,
 } from './support/product-and-bare.js'
-import { emit, log, round } from './support/report.js'
+import { bySize, emit, log, round } from './support/report.js'
 import { SimulatorProcess } from './support/simulator.js'
 
 const BENCH = 'receipt burst'
-const SMOKE = process.env.BENCH_SMOKE === '1'
-const VIEWS = Number(process.env.BENCH_BURST_VIEWS ?? (SMOKE ? 200 : 5_000))
-const ROUNDS = Number(process.env.BENCH_BURST_ROUNDS ?? (SMOKE ? 1 : 5))
+const VIEWS = Number(process.env.BENCH_BURST_VIEWS ?? bySize(5_000, 200))
+const ROUNDS = Number(process.env.BENCH_BURST_ROUNDS ?? bySize(5, 1))
 const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR
 /**
  * Untimed views before the rounds, once by number and once by LID on each side: Baileys' first

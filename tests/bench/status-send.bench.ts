@@ -40,13 +40,12 @@ import {
   sleep,
   startProduct,
 } from './support/product-and-bare.js'
-import { emit, log, round } from './support/report.js'
+import { bySize, emit, log, round } from './support/report.js'
 import { SimulatorProcess } from './support/simulator.js'
 
 const BENCH = 'status send'
-const SMOKE = process.env.BENCH_SMOKE === '1'
-const CONTACTS = Number(process.env.BENCH_SEND_CONTACTS ?? (SMOKE ? 50 : 1_000))
-const REPEATS = SMOKE ? 1 : 3
+const CONTACTS = Number(process.env.BENCH_SEND_CONTACTS ?? bySize(1_000, 50))
+const REPEATS = bySize(3, 1)
 const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR
 const RATIO_TARGET = 1.1
 const PRODUCT_OWNER = '15550400001'
