@@ -189,7 +189,7 @@ describe('response headers', () => {
     const t = await setup()
     const res = await t.request('/api/health')
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
     expect(res.headers.get('x-request-id')).toMatch(/.{8,}/)
     const echoed = await t.request('/api/health', { headers: { 'x-request-id': 'trace-123' } })
     expect(echoed.headers.get('x-request-id')).toBe('trace-123')

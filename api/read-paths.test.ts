@@ -1,10 +1,10 @@
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { SPLIT_SESSIONS_MAX_AGE_MS } from '../shared/db/read-model.js'
+import { SPLIT_MAX_AGE_MS } from '../shared/db/read-model.js'
 import { createRepositories } from '../shared/db/repositories/index.js'
 import type { Repositories } from '../shared/db/types.js'
-import { SECURE_HEADERS } from './middleware/response-frame.js'
+import { API_HEADERS, PAGE_HEADERS } from './middleware/response-frame.js'
 import { body, createTestContext, type TestContext, type TestContextOptions } from './test-support.js'
 
 const contexts: TestContext[] = []
@@ -79,11 +79,11 @@ describe('reads from the read model, embedded (exact)', () => {
   })
 })
 
-describe(`reads from the read model, split (sessions up to ${SPLIT_SESSIONS_MAX_AGE_MS} ms behind connectors)`, () => {
+describe(`reads from the read model, split (sessions up to ${SPLIT_MAX_AGE_MS} ms behind connectors)`, () => {
   const split = async () => {
     let now = 1_800_000_000_000
     const t = await setup({
-      readModel: { consistency: 'bounded', sessionsMaxAgeMs: SPLIT_SESSIONS_MAX_AGE_MS, clock: () => now },
+      readModel: { consistency: 'bounded', maxAgeMs: SPLIT_MAX_AGE_MS, clock: () => now },
       clock: () => now,
     })
     return { t, connector: elsewhere(t), advance: (ms: number) => (now += ms) }
@@ -94,7 +94,7 @@ describe(`reads from the read model, split (sessions up to ${SPLIT_SESSIONS_MAX_
     await t.seedSession('a')
     expect((await sessionsOf(t))[0]).toMatchObject({ status: 'created' })
     await connector.sessions.update('a', { state: 'open' })
-    advance(SPLIT_SESSIONS_MAX_AGE_MS - 1)
+    advance(SPLIT_MAX_AGE_MS - 1)
     expect((await sessionsOf(t))[0]).toMatchObject({ status: 'created' })
     advance(1)
     expect((await sessionsOf(t))[0]).toMatchObject({ status: 'open', connected: true })
@@ -131,8 +131,8 @@ describe(`reads from the read model, split (sessions up to ${SPLIT_SESSIONS_MAX_
     expect((await t.request('/api/sessions/b/connection-status')).status).toBe(200)
   })
 
-  it("shows a connector's statuses and viewers at once (exact, by their change version)", async () => {
-    const { t, connector } = await split()
+  it("shows a connector's statuses and viewers within the documented bound, never later", async () => {
+    const { t, connector, advance } = await split()
     await t.seedSession('a')
     const status = await connector.statuses.insert({
       sessionId: 'a',
@@ -163,31 +163,64 @@ describe(`reads from the read model, split (sessions up to ${SPLIT_SESSIONS_MAX_
         viewedAt: 1_800_000_001_000,
       },
     ])
+    const viewers = async () =>
+      (await body(await t.request(`/api/sessions/a/status-viewers/${status.id}`))).data.map(
+        (v: { number: string }) => v.number,
+      )
+    advance(SPLIT_MAX_AGE_MS - 1)
+    expect((await statuses())[0]).toMatchObject({ viewerCount: 0 })
+    advance(1)
     expect((await statuses())[0]).toMatchObject({ viewerCount: 1 })
-    const viewers = await body(await t.request(`/api/sessions/a/status-viewers/${status.id}`))
-    expect(viewers.data.map((v: { number: string }) => v.number)).toEqual(['628333'])
+    expect(await viewers()).toEqual(['628333'])
     await connector.statuses.delete('a', status.id)
+    advance(SPLIT_MAX_AGE_MS)
     expect((await t.request(`/api/sessions/a/status-viewers/${status.id}`)).status).toBe(404)
   })
 })
 
 describe('response headers and logs', () => {
-  it("sets exactly hono's secureHeaders() defaults, precomputed", async () => {
+  const lowerCased = (headers: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
+
+  it("gives pages exactly hono's secureHeaders() defaults, precomputed", async () => {
     const reference = await new Hono()
       .use(secureHeaders())
-      .get('/', (c) => c.json({}))
+      .get('/', (c) => c.html('<p>hi</p>'))
       .request('/')
     const expected = Object.fromEntries(
       [...reference.headers].filter(([name]) => name !== 'content-type' && name !== 'content-length'),
     )
-    const lower = Object.fromEntries(Object.entries(SECURE_HEADERS).map(([k, v]) => [k.toLowerCase(), v]))
-    expect(lower).toEqual(expected)
+    expect(lowerCased(PAGE_HEADERS)).toEqual(expected)
     const t = await setup()
-    for (const res of [await t.request('/api/health'), await t.request('/docs', { apiKey: null })]) {
-      for (const [name, value] of Object.entries(expected)) expect(res.headers.get(name), name).toBe(value)
+    const page = await t.request('/docs', { apiKey: null })
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    for (const [name, value] of Object.entries(expected)) expect(page.headers.get(name), name).toBe(value)
+    // The JSON answers' policy would forbid the page its own inline style.
+    expect(page.headers.get('content-security-policy')).toBeNull()
+    expect(page.headers.get('x-request-id')).toMatch(/^[\w=-]{8,64}$/)
+  })
+
+  it('gives every JSON answer the API set, whichever way it was built', async () => {
+    const t = await setup()
+    await t.seedSession('a')
+    const answers = [
+      await t.request('/api/health'), // answered before Hono
+      await t.request('/api/sessions'), // answered before Hono
+      await t.request('/api/sessions/a'), // a route
+      await t.request('/api/nothing'), // not found
+      await t.request('/api/sessions', { apiKey: null }), // 401
+      await t.json('/api/sessions', 'POST', { sessionId: '' }), // validation
+    ]
+    for (const res of answers) {
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      const secure = Object.fromEntries(
+        [...res.headers].filter(
+          ([name]) => name in lowerCased(PAGE_HEADERS) || name in lowerCased(API_HEADERS),
+        ),
+      )
+      expect(secure, res.url).toEqual(lowerCased(API_HEADERS))
       expect(res.headers.get('x-request-id')).toMatch(/^[\w=-]{8,64}$/)
     }
-    expect((await t.request('/docs', { apiKey: null })).headers.get('content-type')).toMatch(/text\/html/)
   })
 
   it('writes no log line for ordinary requests', async () => {
