@@ -1,5 +1,6 @@
 import { type Config, ConfigError, loadConfig } from '../config.js'
 import { createLogger, type Logger } from './logger.js'
+import { applyV8Flags } from './v8-tuning.js'
 
 export interface RunningProcess {
   /** Ordered shutdown; the process exits when it resolves. */
@@ -10,11 +11,13 @@ export interface RunningProcess {
 const FORCE_EXIT_MS = 15_000
 
 /**
- * What every Node entry (`npm start` in each ROLE) does around its own start: a restrictive umask,
- * the config (a bad one stops the process, naming the variable), the logger, SIGTERM/SIGINT for an
- * ordered shutdown, and no exit on a stray rejection (it is logged; every session goes on).
+ * What every Node entry (`npm start` in each ROLE) does around its own start: the V8 flags
+ * (shared/node/v8-tuning.ts), a restrictive umask, the config (a bad one stops the process, naming
+ * the variable), the logger, SIGTERM/SIGINT for an ordered shutdown, and no exit on a stray
+ * rejection (it is logged; every session goes on).
  */
 export const runProcess = (start: (config: Config, logger: Logger) => Promise<RunningProcess>): void => {
+  applyV8Flags()
   // Before anything creates a file: what this process writes (a local database and the -wal/-shm
   // files SQLite adds, media, temp files, whatever a library writes) is then owner-only. The places
   // that create data files also set 0600/0700 explicitly, for code that runs without this entry.

@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
+import { applyV8Flags } from '../../shared/node/v8-tuning.js'
 import {
   BENCH_API_KEY,
   EMPTY,
@@ -40,6 +41,9 @@ import {
 import type { LoadOptions, LoadResult } from './support/load-client.js'
 import { firstLine, spawnTs, stopChild } from './support/processes.js'
 import { bySize, emit, log, round } from './support/report.js'
+
+// The product runs with these flags (shared/node/process-entry.ts).
+applyV8Flags()
 
 const BENCH = 'http throughput'
 const CONCURRENCY = 64

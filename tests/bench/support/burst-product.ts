@@ -22,9 +22,13 @@ import { startApi } from '../../../api/node.js'
 import { startConnector } from '../../../connector/main.js'
 import { startEmbedded } from '../../../embedded/embedded.js'
 import { loadConfig } from '../../../shared/config.js'
+import { applyV8Flags } from '../../../shared/node/v8-tuning.js'
 import { RedisServer } from '../../support/redis-server.js'
 import { S3TestServer } from '../../support/s3-server.js'
 import { BENCH_API_KEY } from './fixtures.js'
+
+// The product runs with these flags (shared/node/process-entry.ts).
+applyV8Flags()
 
 export interface BurstProductOptions {
   mode?: 'embedded' | 'split'

@@ -9,6 +9,7 @@
  * keep the samples of the measured window only, without start-up and module loading.
  */
 import { createInterface } from 'node:readline'
+import { applyV8Flags } from '../../../shared/node/v8-tuning.js'
 import {
   EMPTY,
   type HttpProduct,
@@ -18,6 +19,9 @@ import {
   startSplitApi,
   startSplitInfra,
 } from './http-products.js'
+
+// The product runs with these flags (shared/node/process-entry.ts).
+applyV8Flags()
 
 const [mode = 'embedded', dataName = 'empty'] = process.argv.slice(2)
 const data = dataName === 'realistic' ? REALISTIC : EMPTY

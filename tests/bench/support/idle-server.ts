@@ -39,6 +39,7 @@ import { createDbAuthState } from '../../../connector/auth/auth-state.js'
 import { startEmbedded } from '../../../embedded/embedded.js'
 import { loadConfig } from '../../../shared/config.js'
 import type { EventMessage } from '../../../shared/events.js'
+import { applyV8Flags } from '../../../shared/node/v8-tuning.js'
 import {
   applyRegistration,
   generatePreKeys,
@@ -46,6 +47,9 @@ import {
   registrationBody,
 } from '../../sim/registered-creds.js'
 import { BENCH_API_KEY, newSession } from './fixtures.js'
+
+// As `npm start` runs the product (shared/node/process-entry.ts).
+applyV8Flags()
 
 export type IdleKind = 'none' | 'linked' | 'unlinked-pairing' | 'unlinked-qr' | 'unreachable'
 
