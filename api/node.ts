@@ -1,7 +1,7 @@
 import packageJson from '../package.json' with { type: 'json' }
 import { RedisCommandClient, RedisEventPublisher } from '../shared/bus/redis-command-client.js'
 import type { Config } from '../shared/config.js'
-import { SPLIT_SESSIONS_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
+import { SPLIT_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
 import { listen } from '../shared/node/http-server.js'
 import { isMainModule } from '../shared/node/is-main.js'
@@ -35,7 +35,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
   // Connectors write sessions this process never sees: the list is kept a moment at most.
   const repos = withReadModel(store.repos, {
     consistency: 'bounded',
-    sessionsMaxAgeMs: SPLIT_SESSIONS_MAX_AGE_MS,
+    maxAgeMs: SPLIT_MAX_AGE_MS,
   })
   const media = new S3MediaStore(s3StoreOptions(config))
   const redis = await openRedisCommands(config)

@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'hono'
 import packageJson from '../package.json' with { type: 'json' }
 import { RedisCommandClient, RedisEventPublisher } from '../shared/bus/redis-command-client.js'
 import { type Config, ConfigError, loadConfig } from '../shared/config.js'
-import { SPLIT_SESSIONS_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
+import { SPLIT_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
 import { createRepositories } from '../shared/db/repositories/index.js'
 import { Messages } from '../shared/errors.js'
 import { createHealthProbe } from '../shared/health.js'
@@ -120,7 +120,7 @@ const buildApp = (env: WorkerEnv): App => {
     // Per isolate; connectors write sessions it never sees, so the list is kept a moment at most.
     repos: withReadModel(createRepositories(db), {
       consistency: 'bounded',
-      sessionsMaxAgeMs: SPLIT_SESSIONS_MAX_AGE_MS,
+      maxAgeMs: SPLIT_MAX_AGE_MS,
     }),
     commands: new RedisCommandClient(redis),
     events: new RedisEventPublisher(redis),

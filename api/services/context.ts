@@ -35,6 +35,7 @@ export const requireSession = async (
 /** What a command is about to change lives in another process's writes: drop the cached rows. */
 export const afterCommand = (ctx: ServiceContext): void => {
   ctx.repos.sessions.invalidate?.()
+  ctx.repos.statuses.invalidate?.()
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openDatabase } from '../node/db-client.js'
-import { SPLIT_SESSIONS_MAX_AGE_MS, withReadModel } from './read-model.js'
+import { SPLIT_MAX_AGE_MS, withReadModel } from './read-model.js'
 import { createRepositories } from './repositories/index.js'
 import { newStatus, openTestDatabase, type TestDatabase } from './test-support.js'
 import type { Repositories, SessionRecord, ViewerRecord } from './types.js'
@@ -316,7 +316,7 @@ describe('read model, exact (embedded: every write goes through it)', () => {
   })
 })
 
-describe(`read model, bounded (split: connectors write past it; sessions kept ${SPLIT_SESSIONS_MAX_AGE_MS} ms)`, () => {
+describe(`read model, bounded (split: connectors write past it; sessions kept ${SPLIT_MAX_AGE_MS} ms)`, () => {
   let now: number
   let repos: Repositories
   /** Another process on the same database: a connector. */
@@ -326,7 +326,7 @@ describe(`read model, bounded (split: connectors write past it; sessions kept ${
     now = 1_000_000
     repos = withReadModel(stored, {
       consistency: 'bounded',
-      sessionsMaxAgeMs: SPLIT_SESSIONS_MAX_AGE_MS,
+      maxAgeMs: SPLIT_MAX_AGE_MS,
       clock: () => now,
     })
     connectorDb = await openDatabase(db.url)
@@ -334,12 +334,12 @@ describe(`read model, bounded (split: connectors write past it; sessions kept ${
   })
   afterEach(() => connectorDb.close())
 
-  it("serves the session list at most sessionsMaxAgeMs behind another process's writes", async () => {
+  it("serves the session list at most maxAgeMs behind another process's writes", async () => {
     await repos.sessions.create(session('a'))
     expect((await repos.sessions.get('a'))?.state).toBe('created')
     await connector.sessions.update('a', { state: 'open' })
     // Within the window: the list read before the connector's write.
-    now += SPLIT_SESSIONS_MAX_AGE_MS - 1
+    now += SPLIT_MAX_AGE_MS - 1
     expect((await repos.sessions.get('a'))?.state).toBe('created')
     expect((await repos.sessions.list())[0]?.state).toBe('created')
     // Never older than that.
@@ -383,15 +383,17 @@ describe(`read model, bounded (split: connectors write past it; sessions kept ${
           },
         },
       },
-      { consistency: 'bounded', sessionsMaxAgeMs: SPLIT_SESSIONS_MAX_AGE_MS, clock: () => now },
+      { consistency: 'bounded', maxAgeMs: SPLIT_MAX_AGE_MS, clock: () => now },
     )
     expect(await racing.viewers.listForStatus('main', status.id)).toEqual([])
+    // Once the version may be asked for again, the list it was kept under is stale.
+    now += SPLIT_MAX_AGE_MS
     expect((await racing.viewers.listForStatus('main', status.id))?.map((v) => v.jid)).toEqual([
       'late@s.whatsapp.net',
     ])
   })
 
-  it("follows another process's status and viewer writes at once, reading only a version while nothing changes", async () => {
+  it("follows another process's status and viewer writes within maxAgeMs, reading only a version while nothing changes", async () => {
     await repos.sessions.create(session('main'))
     const status = await connector.statuses.insert(newStatus({ createdAt: now, expiresAt: now + 10_000 }))
     const listed = await repos.statuses.listActive('main', now)
@@ -399,18 +401,38 @@ describe(`read model, bounded (split: connectors write past it; sessions kept ${
     expect(await repos.viewers.listForStatus('main', status.id)).toEqual([])
 
     const execute = vi.spyOn(db.client, 'execute')
+    // Within the window: from memory, synchronously too (what the fast reads answer from).
+    expect(await repos.statuses.listActive('main', now)).toBe(listed)
+    expect(repos.statuses.peekActive?.('main', now)).toBe(listed)
+    expect(repos.viewers.peekForStatus?.('main', status.id)).toEqual([])
+    expect(execute).not.toHaveBeenCalled()
+    // Past it: one version read, and the same list while nothing changed.
+    now += SPLIT_MAX_AGE_MS
+    expect(repos.statuses.peekActive?.('main', now)).toBeUndefined()
     expect(await repos.statuses.listActive('main', now)).toBe(listed)
     expect(execute).toHaveBeenCalledTimes(1)
     expect(JSON.stringify(execute.mock.calls[0]?.[0])).toMatch(/status_versions/)
 
+    // A connector's write shows once the window has passed, never later.
     await connector.viewers.recordMany([viewer(status.id, 'c@s.whatsapp.net')])
+    now += SPLIT_MAX_AGE_MS - 1
+    expect(await repos.viewers.listForStatus('main', status.id)).toEqual([])
+    expect((await repos.statuses.listActive('main', now))[0]?.viewerCount).toBe(0)
+    now += 1
     expect((await repos.viewers.listForStatus('main', status.id))?.map((v) => v.jid)).toEqual([
       'c@s.whatsapp.net',
     ])
     expect((await repos.statuses.listActive('main', now))[0]?.viewerCount).toBe(1)
+    // After a command (what a connector changed is then read at once), and after this process's
+    // own writes.
     await connector.statuses.update('main', status.id, { state: 'failed', error: 'x' })
+    repos.statuses.invalidate?.()
     expect((await repos.statuses.listActive('main', now))[0]?.state).toBe('failed')
+    await connector.viewers.recordMany([viewer(status.id, 'd@s.whatsapp.net')])
+    await repos.statuses.update('main', status.id, { error: 'y' })
+    expect((await repos.statuses.listActive('main', now))[0]).toMatchObject({ viewerCount: 2, error: 'y' })
     await connector.statuses.delete('main', status.id)
+    now += SPLIT_MAX_AGE_MS
     expect(await repos.statuses.listActive('main', now)).toEqual([])
     expect(await repos.viewers.listForStatus('main', status.id)).toBeNull()
   })

@@ -24,30 +24,34 @@ import type {
  *    lists and the status list's counts) once the write is done.
  *  - `bounded`: other processes write too (split mode: connectors write sessions, statuses and
  *    viewers this process never sees).
- *      · Sessions: the list is kept for at most `sessionsMaxAgeMs` and dropped at once on this
+ *      · Sessions: the list is kept for at most `maxAgeMs` and dropped at once on this
  *        process's own writes and on `sessions.invalidate()` (called after each command, which a
  *        connector carries out). A session the list does not know is looked up in the database,
  *        and `get(id, { fresh: true })` (commands act on it) always is. So a read of a session may
- *        be up to `sessionsMaxAgeMs` behind a connector's write, never a 404 or a 409 that the
+ *        be up to `maxAgeMs` behind a connector's write, never a 404 or a 409 that the
  *        database would not give.
- *      · Statuses and viewers: exact. Each read asks for the session's change version (one
- *        indexed row, `status_versions`, bumped by every writer) and serves the cached list only
- *        while it is unchanged, instead of reading and counting every row.
+ *      · Statuses and viewers: a session's lists are read again only when its change version
+ *        (one indexed row, `status_versions`, bumped by every writer) moved, instead of reading
+ *        and counting every row; the version is asked for at most every `maxAgeMs`, at once after
+ *        this process's own writes to the session and after `statuses.invalidate()` (called after
+ *        each command, like the sessions'). So a list is at most `maxAgeMs` behind a connector's
+ *        write (live changes reach clients as Socket.IO events anyway), and in between it is
+ *        answered from memory without waiting on anything, as in exact mode.
  *
  * Cached arrays and records are shared by all readers and frozen. A serializer can key its output
  * by their identity (the same array means the same data).
  */
 export type ReadModelOptions = { maxCachedViewers?: number } & (
   | { consistency: 'exact' }
-  | { consistency: 'bounded'; sessionsMaxAgeMs: number; clock?: () => number }
+  | { consistency: 'bounded'; maxAgeMs: number; clock?: () => number }
 )
 
 /**
- * How long the API of a split deployment serves the session list without reading it again
- * (README, "Performance"): long enough that a busy API reads it a few times a second at most,
- * short enough that a state a connector stored shows within a blink.
+ * How long the API of a split deployment serves the session list, and a session's change version,
+ * without reading them again (README, "Performance"): long enough that a busy API reads them a few
+ * times a second at most, short enough that what a connector stored shows within a blink.
  */
-export const SPLIT_SESSIONS_MAX_AGE_MS = 250
+export const SPLIT_MAX_AGE_MS = 250
 
 /** Viewer rows kept over all cached lists in exact mode (a few hundred bytes each). */
 const DEFAULT_MAX_CACHED_VIEWERS = 50_000
@@ -199,15 +203,18 @@ const viewersKey = (sessionId: string, statusId: string) => `${sessionId}\u0000$
  * scope per session: any write to its statuses or viewers drops both, since a status delete takes
  * its viewers along and a new viewer changes a count in the status list.
  *
- * Exact mode trusts its own write log. Bounded mode cannot (connectors write), so every read first
- * asks the database for the session's change version (one indexed row), and a list is served from
- * memory only while that version is the one read just before the list was.
+ * Exact mode trusts its own write log. Bounded mode cannot (connectors write), so a list is served
+ * from memory only while the session's change version (one indexed row, asked for at most every
+ * `maxAgeMs`) is the one read just before the list was.
  */
 const activityReadModel = (
   innerStatuses: StatusesRepo,
   innerViewers: ViewersRepo,
   writes: WriteLog,
-  options: { versioned: boolean; maxViewerRows: number },
+  options: { maxViewerRows: number } & (
+    | { versioned: false }
+    | { versioned: true; maxAgeMs: number; clock: () => number }
+  ),
 ): { statuses: StatusesRepo; viewers: ViewersRepo } => {
   const statusLists = new Map<string, ActiveList>()
   // Insertion order is recency order (a hit moves to the back), so the front is evicted first.
@@ -221,13 +228,36 @@ const activityReadModel = (
     viewerLists.delete(key)
   }
 
+  /** Bounded mode: each session's change version as last read, and when (before the query). */
+  const versions = new Map<string, { version: number; at: number }>()
+
+  /** The session's change version, if one read within `maxAgeMs` may stand for it now (0 in exact mode). */
+  const recentVersion = (sessionId: string): number | undefined => {
+    if (!options.versioned) return 0
+    const seen = versions.get(sessionId)
+    return seen && options.clock() - seen.at < options.maxAgeMs ? seen.version : undefined
+  }
+
+  /** Asks the database for the session's change version, and notes it for `maxAgeMs`. */
+  const readVersion = async (sessionId: string): Promise<number> => {
+    if (!options.versioned) return 0
+    const at = options.clock()
+    const since = writes.now
+    const version = await innerStatuses.changeVersion(sessionId)
+    // A write of this process that began meanwhile may be past it: asked again next time.
+    if (writes.unchangedSince(sessionScope(sessionId), since)) versions.set(sessionId, { version, at })
+    return version
+  }
+
   const drop = (sessionId: string) => {
     writes.touch(sessionScope(sessionId))
+    versions.delete(sessionId)
     statusLists.delete(sessionId)
     for (const [key, entry] of viewerLists) if (entry.sessionId === sessionId) removeViewers(key)
   }
   const dropAll = () => {
     writes.touchAll()
+    versions.clear()
     statusLists.clear()
     viewerLists.clear()
     viewerRows = 0
@@ -275,6 +305,8 @@ const activityReadModel = (
     isMediaReferenced: (filename) => innerStatuses.isMediaReferenced(filename),
     changeVersion: (sessionId) => innerStatuses.changeVersion(sessionId),
     stats: () => innerStatuses.stats(),
+    // A command's effects are another process's writes: every version is asked for again.
+    invalidate: () => versions.clear(),
     insert: (status) =>
       writing(
         () => drop(status.sessionId),
@@ -300,8 +332,9 @@ const activityReadModel = (
       writing(dropAll, () => innerStatuses.failStalePending(before, error)),
 
     async listActive(sessionId, now) {
-      // Bounded mode only: exact mode's own write log is the version.
-      const version = options.versioned ? await innerStatuses.changeVersion(sessionId) : 0
+      // Without waiting when the version is known (always in exact mode, whose own write log is
+      // the version): a read then begins at once, before any write that comes after it.
+      const version = recentVersion(sessionId) ?? (await readVersion(sessionId))
       const cached = statusLists.get(sessionId)
       if (cached && cached.version === version && now >= cached.asOf) {
         if (now < cached.nextExpiry) return cached.list
@@ -321,9 +354,12 @@ const activityReadModel = (
     },
 
     peekActive(sessionId, now) {
-      if (options.versioned) return undefined
+      const version = recentVersion(sessionId)
+      if (version === undefined) return undefined
       const cached = statusLists.get(sessionId)
-      return cached && now >= cached.asOf && now < cached.nextExpiry ? cached.list : undefined
+      return cached && cached.version === version && now >= cached.asOf && now < cached.nextExpiry
+        ? cached.list
+        : undefined
     },
   }
 
@@ -420,7 +456,7 @@ const activityReadModel = (
     },
 
     async listForStatus(sessionId, statusId) {
-      const version = options.versioned ? await innerStatuses.changeVersion(sessionId) : 0
+      const version = recentVersion(sessionId) ?? (await readVersion(sessionId))
       const key = viewersKey(sessionId, statusId)
       const cached = viewerLists.get(key)
       if (cached && cached.version === version) {
@@ -438,10 +474,11 @@ const activityReadModel = (
     },
 
     peekForStatus(sessionId, statusId) {
-      if (options.versioned) return undefined
+      const version = recentVersion(sessionId)
+      if (version === undefined) return undefined
       const key = viewersKey(sessionId, statusId)
       const cached = viewerLists.get(key)
-      if (!cached) return undefined
+      if (!cached || cached.version !== version) return undefined
       viewerLists.delete(key)
       viewerLists.set(key, cached)
       return cached.viewers
@@ -473,12 +510,21 @@ export const withReadModel = (repos: Repositories, options: ReadModelOptions): R
       ? sessionsReadModel(repos.sessions, writes, { exact: true })
       : sessionsReadModel(repos.sessions, writes, {
           exact: false,
-          maxAgeMs: options.sessionsMaxAgeMs,
+          maxAgeMs: options.maxAgeMs,
           clock: options.clock ?? Date.now,
         }),
-    ...activityReadModel(repos.statuses, repos.viewers, writes, {
-      versioned: !exact,
-      maxViewerRows: options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS,
-    }),
+    ...activityReadModel(
+      repos.statuses,
+      repos.viewers,
+      writes,
+      exact
+        ? { versioned: false, maxViewerRows: options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS }
+        : {
+            versioned: true,
+            maxAgeMs: options.maxAgeMs,
+            clock: options.clock ?? Date.now,
+            maxViewerRows: options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS,
+          },
+    ),
   }
 }

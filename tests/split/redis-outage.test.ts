@@ -138,10 +138,20 @@ describe('split deployment as processes: Redis dies and comes back empty', () =>
     const statuses = await quickly(api.get<StatusView[]>(`/api/sessions/${sessionId}/sent-statuses`))
     expect(statuses.status).toBe(200)
     expect(statuses.data.map((s) => s.content)).toContain('outage: before')
-    const health = await quickly(
-      api.get<{ status: string; components: Record<string, string> }>('/api/health'),
+    // A health report is reused for up to a second and each probe gives up after one
+    // (shared/health.ts), so the outage shows within two.
+    await vi.waitFor(
+      async () => {
+        const health = await quickly(
+          api.get<{ status: string; components: Record<string, string> }>('/api/health'),
+        )
+        expect(health).toMatchObject({
+          status: 200,
+          data: { status: 'degraded', components: { redis: 'down' } },
+        })
+      },
+      { timeout: 3_000, interval: 50 },
     )
-    expect(health).toMatchObject({ status: 200, data: { status: 'degraded', components: { redis: 'down' } } })
 
     // Every process is alive and answering (a connector is not ready while it cannot reach Redis).
     for (const id of deployment.connectorIds) {
