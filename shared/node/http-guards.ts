@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerOptions } from 'node:http'
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Config } from '../config.js'
 import { rateLimitKeyForAddress } from '../net/ip-ranges.js'
@@ -119,7 +119,19 @@ const hasBody = (req: IncomingMessage) =>
  * not held against it.
  */
 const watchBodyProgress = (server: Server, windowMs: number, minBytes: number) => {
-  server.on('request', (req: IncomingMessage) => {
+  // In front of the listeners already there (the app's, or Socket.IO's engine, which calls the
+  // app's), as the one `request` listener: with two, node:http's emit copies the listener list for
+  // every request, which the health check pays for.
+  const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[]
+  server.removeAllListeners('request')
+  const only = listeners.length === 1 ? listeners[0] : undefined
+  server.on('request', function (this: Server, req: IncomingMessage, res: ServerResponse) {
+    watch(req)
+    if (only) only.call(this, req, res)
+    else for (const listener of listeners) listener.call(this, req, res)
+  })
+
+  const watch = (req: IncomingMessage) => {
     if (!hasBody(req) || req.complete) return
     const socket = req.socket
     let seen = socket.bytesRead
@@ -150,5 +162,5 @@ const watchBodyProgress = (server: Server, windowMs: number, minBytes: number) =
     req.on('end', stop)
     req.on('close', stop)
     socket.on('close', stop)
-  })
+  }
 }
