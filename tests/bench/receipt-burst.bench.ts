@@ -21,8 +21,7 @@
  * twice) must both be 0.
  *
  * BENCH_SMOKE=1: 200 views, one round. BENCH_BURST_VIEWS and BENCH_BURST_ROUNDS override.
- * BENCH_CPU_PROF_DIR=dir starts both products with `--cpu-prof` and writes their profiles there
- * (one file per process).
+ * BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=dir" profiles both products (one file per process).
  */
 import { cpus, loadavg } from 'node:os'
 import { type BaileysEventMap, jidNormalizedUser, type proto, type WASocket } from '@whiskeysockets/baileys'
@@ -48,7 +47,6 @@ import { SimulatorProcess } from './support/simulator.js'
 const BENCH = 'receipt burst'
 const VIEWS = Number(process.env.BENCH_BURST_VIEWS ?? bySize(5_000, 200))
 const ROUNDS = Number(process.env.BENCH_BURST_ROUNDS ?? bySize(5, 1))
-const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR
 /**
  * Untimed views before the rounds, once by number and once by LID on each side: Baileys' first
  * events wait for the initial sync, and the first large batches compile the code paths they take.
@@ -272,9 +270,9 @@ try {
   const phones = await createViewers(sim, Math.max(VIEWS, WARMUP_VIEWS))
   const crowd = phones.slice(0, VIEWS)
   const warmupCrowd = phones.slice(0, WARMUP_VIEWS)
-  const embedded = await startProduct(sim, EMBEDDED_OWNER, { profileDir: PROFILE_DIR })
+  const embedded = await startProduct(sim, EMBEDDED_OWNER)
   products.push(embedded)
-  const split = await startProduct(sim, SPLIT_OWNER, { mode: 'split', profileDir: PROFILE_DIR })
+  const split = await startProduct(sim, SPLIT_OWNER, { mode: 'split' })
   products.push(split)
   const bareSock = await linkBare(sim, BARE_OWNER)
   const linkedBare = { sock: bareSock, views: new SurfacedViews(bareSock) }

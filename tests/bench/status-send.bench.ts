@@ -16,7 +16,7 @@
  * work never falls into the next measurement. Repeats alternate which side goes first.
  *
  * BENCH_SMOKE=1: 50 contacts, one repeat. BENCH_SEND_CONTACTS overrides (at most 1,000, the API's
- * limit). BENCH_CPU_PROF_DIR=dir starts the product with `--cpu-prof` and writes its profile there.
+ * limit). BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=dir" profiles the product.
  * About three and a half minutes on two cores, most of it the simulator opening sessions.
  */
 import { cpus } from 'node:os'
@@ -46,7 +46,6 @@ import { SimulatorProcess } from './support/simulator.js'
 const BENCH = 'status send'
 const CONTACTS = Number(process.env.BENCH_SEND_CONTACTS ?? bySize(1_000, 50))
 const REPEATS = bySize(3, 1)
-const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR
 const RATIO_TARGET = 1.1
 const PRODUCT_OWNER = '15550400001'
 const BARE_OWNER = '15550400002'
@@ -122,7 +121,7 @@ try {
   const contacts = Array.from({ length: CONTACTS }, (_, i) => contactPhone(i))
   const others = Array.from({ length: WARMUP_CONTACTS }, (_, i) => contactPhone(CONTACTS + i))
   await createAccounts(sim, [...contacts, ...others])
-  product = await startProduct(sim, PRODUCT_OWNER, { profileDir: PROFILE_DIR })
+  product = await startProduct(sim, PRODUCT_OWNER)
   const linkedProduct = product
   const bare = await linkBare(sim, BARE_OWNER)
   sockets.push(bare)

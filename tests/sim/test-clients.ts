@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs'
 import { Agent } from 'node:https'
 import makeWASocket, {
   type AuthenticationState,
-  type ConnectionState,
   type SocketConfig,
   type WASocket,
 } from '@whiskeysockets/baileys'
 import { afterEach, beforeEach } from 'vitest'
+import { waitForUpdate } from './connection-updates.js'
 import { silentLogger } from './logger.js'
 import { makeMemoryAuthState } from './memory-keys.js'
 import { WaSimulator } from './server.js'
@@ -33,26 +33,7 @@ export function connectClient(sim: WaSimulator, opts: TestClientOptions = {}): W
   })
 }
 
-/** Resolves with the first `connection.update` that satisfies `predicate`. */
-export function waitForUpdate(
-  sock: WASocket,
-  predicate: (update: Partial<ConnectionState>) => boolean,
-  timeoutMs = 15_000,
-): Promise<Partial<ConnectionState>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sock.ev.off('connection.update', listener)
-      reject(new Error('timed out waiting for connection.update'))
-    }, timeoutMs)
-    const listener = (update: Partial<ConnectionState>) => {
-      if (!predicate(update)) return
-      clearTimeout(timer)
-      sock.ev.off('connection.update', listener)
-      resolve(update)
-    }
-    sock.ev.on('connection.update', listener)
-  })
-}
+export { waitForUpdate }
 
 export const nextQr = async (sock: WASocket): Promise<string> =>
   (await waitForUpdate(sock, (u) => !!u.qr)).qr!

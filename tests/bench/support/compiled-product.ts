@@ -10,7 +10,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
-import { REPO_ROOT, stopChild } from './processes.js'
+import { productNodeArgs, REPO_ROOT, stopChild } from './processes.js'
 
 export const COMPILED_ENTRY = join(REPO_ROOT, 'dist', 'node', 'embedded', 'main.js')
 
@@ -58,13 +58,6 @@ export interface NodeProcess {
 const OUTPUT_LINES = 200
 
 /**
- * Extra node flags for the spawned processes, e.g. `BENCH_NODE_ARGS="--cpu-prof
- * --cpu-prof-dir=tests/bench/output"` to profile the product under a bench (NODE_OPTIONS refuses
- * --cpu-prof).
- */
-const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-
-/**
  * Spawns plain `node <script>` with only the environment given (and PATH/HOME), listening on a
  * fresh loopback port as `PORT`. Output is drained (a full pipe would stall the process) and kept.
  */
@@ -72,7 +65,7 @@ export const spawnNode = async (script: string, env: Record<string, string>): Pr
   const port = await freePort()
   const lines: string[] = []
   const spawnedAt = performance.now()
-  const child = spawn(process.execPath, [...extraNodeArgs, script], {
+  const child = spawn(process.execPath, [...productNodeArgs, script], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

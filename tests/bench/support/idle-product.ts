@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { IdleServerOptions } from './idle-server.js'
 import type { LoadOptions, LoadResult } from './load-client.js'
-import { firstLine, REPO_ROOT, spawnTs, stopChild, tsNodeArgs } from './processes.js'
+import { firstLine, productNodeArgs, REPO_ROOT, spawnTs, stopChild, tsNodeArgs } from './processes.js'
 import { bySize } from './report.js'
 
 export interface IdleProduct {
@@ -45,6 +45,7 @@ export const startIdleProduct = async (options: Omit<IdleServerOptions, 'dataDir
     process.execPath,
     [
       '--expose-gc',
+      ...productNodeArgs,
       ...tsNodeArgs(new URL('./idle-server.ts', import.meta.url), [JSON.stringify({ ...options, dataDir })]),
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },

@@ -4,6 +4,15 @@ import { fileURLToPath } from 'node:url'
 /** The repository root: children resolve `tsx` from here, whatever directory the run started in. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
+/**
+ * Extra node flags for every product process a bench spawns, e.g. `BENCH_NODE_ARGS="--cpu-prof
+ * --cpu-prof-dir=tests/bench/output"` to profile the product under a bench (NODE_OPTIONS refuses
+ * --cpu-prof). The bare baselines that run inside the bench's own process do not get them.
+ */
+export const productNodeArgs: readonly string[] = (process.env.BENCH_NODE_ARGS ?? '')
+  .split(' ')
+  .filter(Boolean)
+
 /** Node arguments that run a TypeScript file the way `npm run bench` does. */
 export const tsNodeArgs = (file: string | URL, args: string[] = []): string[] => [
   '--import',

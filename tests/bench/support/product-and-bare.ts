@@ -9,13 +9,14 @@ import { mkdtemp } from 'node:fs/promises'
 import { Agent, request as httpRequest } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import makeWASocket, { type ConnectionState, type WASocket } from '@whiskeysockets/baileys'
+import makeWASocket, { type WASocket } from '@whiskeysockets/baileys'
 import { installSignalConsoleGuard } from '../../../connector/signal-console-guard.js'
+import { waitForUpdate } from '../../sim/connection-updates.js'
 import { silentLogger } from '../../sim/logger.js'
 import { makeMemoryAuthState } from '../../sim/memory-keys.js'
 import type { BurstProductOptions } from './burst-product.js'
 import { BENCH_API_KEY } from './fixtures.js'
-import { firstLine, REPO_ROOT, stopChild, tsNodeArgs } from './processes.js'
+import { firstLine, productNodeArgs, REPO_ROOT, stopChild, tsNodeArgs } from './processes.js'
 import type { SimulatorProcess } from './simulator.js'
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -108,12 +109,12 @@ export interface ProductChild {
 
 /**
  * The product (embedded, or split: API and one connector over Redis) with one session linked to
- * `owner`; `profileDir` runs it with `--cpu-prof`.
+ * `owner`, in its own process (with `BENCH_NODE_ARGS`, e.g. to profile it).
  */
 export const startProduct = async (
   sim: SimulatorProcess,
   owner: string,
-  { profileDir, mode = 'embedded' }: { profileDir?: string | undefined; mode?: 'embedded' | 'split' } = {},
+  { mode = 'embedded' }: { mode?: 'embedded' | 'split' } = {},
 ): Promise<ProductChild> => {
   const options: BurstProductOptions = {
     mode,
@@ -122,10 +123,12 @@ export const startProduct = async (
     simControlUrl: sim.info.controlUrl,
     phone: owner,
   }
-  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
   const child = spawn(
     process.execPath,
-    [...profile, ...tsNodeArgs(new URL('./burst-product.ts', import.meta.url), [JSON.stringify(options)])],
+    [
+      ...productNodeArgs,
+      ...tsNodeArgs(new URL('./burst-product.ts', import.meta.url), [JSON.stringify(options)]),
+    ],
     { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   )
   try {
@@ -194,24 +197,8 @@ export const api = <T>(
 
 // ── bare Baileys ───────────────────────────────────────────────────────────────────────────────
 
-export const waitForUpdate = (
-  sock: WASocket,
-  predicate: (update: Partial<ConnectionState>) => boolean,
-  timeoutMs = 30_000,
-): Promise<Partial<ConnectionState>> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sock.ev.off('connection.update', listener)
-      reject(new Error('timed out waiting for connection.update'))
-    }, timeoutMs)
-    const listener = (update: Partial<ConnectionState>) => {
-      if (!predicate(update)) return
-      clearTimeout(timer)
-      sock.ev.off('connection.update', listener)
-      resolve(update)
-    }
-    sock.ev.on('connection.update', listener)
-  })
+/** Linking on a busy two-core machine can take a while. */
+const LINK_STEP_MS = 30_000
 
 /** Links a plain Baileys client by QR through the simulator's control API, as the tests' `linkByQr`. */
 export const linkBare = async (sim: SimulatorProcess, owner: string): Promise<WASocket> => {
@@ -219,11 +206,11 @@ export const linkBare = async (sim: SimulatorProcess, owner: string): Promise<WA
   const connect = () =>
     makeWASocket({ waWebSocketUrl: sim.info.wsUrl, auth, logger: silentLogger, markOnlineOnConnect: false })
   const first = connect()
-  const closed = waitForUpdate(first, (u) => u.connection === 'close')
-  const { qr } = await waitForUpdate(first, (u) => !!u.qr)
+  const closed = waitForUpdate(first, (u) => u.connection === 'close', LINK_STEP_MS)
+  const { qr } = await waitForUpdate(first, (u) => !!u.qr, LINK_STEP_MS)
   await simCall(sim, 'POST', `/accounts/${owner}/scan-qr`, { qr })
   await closed
   const sock = connect()
-  await waitForUpdate(sock, (u) => u.connection === 'open')
+  await waitForUpdate(sock, (u) => u.connection === 'open', LINK_STEP_MS)
   return sock
 }
