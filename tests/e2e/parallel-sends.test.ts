@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { StatusView } from '../../shared/schemas.js'
 import type { SimAccount } from '../sim/accounts.js'
 import { linkByQr, MODES, type Product, startTestbed, type Testbed } from './harness.js'
@@ -59,7 +59,11 @@ describe.each(MODES)('many status sends at once (%s)', (mode) => {
           state: 'sent',
         })
       }
-      expect(bed.sim.receivedStatuses(contact.phone)).toHaveLength(SENDS)
+      // Acked before it is delivered (as WhatsApp does): the last may reach the contact a moment later.
+      await vi.waitFor(() => expect(bed.sim.receivedStatuses(contact.phone)).toHaveLength(SENDS), {
+        timeout: 10_000,
+        interval: 20,
+      })
       await new Promise((resolve) => setImmediate(resolve))
       expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual(
         [],

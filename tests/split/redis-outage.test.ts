@@ -218,7 +218,12 @@ describe('split deployment as processes: Redis dies and comes back empty', () =>
       refused.push(text)
     }
     const recovered = attempts.at(-1)?.reply as ApiResponse<SendReply>
-    expect(received(attempts.at(-1)?.text ?? '').map((s) => s.id)).toEqual([recovered.data.waMessageId])
+    // Acked before it is delivered (as WhatsApp does): the contact has it a moment after the answer.
+    await vi.waitFor(
+      () =>
+        expect(received(attempts.at(-1)?.text ?? '').map((s) => s.id)).toEqual([recovered.data.waMessageId]),
+      EVENTUALLY,
+    )
 
     // Socket.IO clients of the API hear the connectors again (through the rebuilt streams).
     await events.waitFor('status-sent', {
