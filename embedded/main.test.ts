@@ -6,12 +6,16 @@ import { join } from 'node:path'
 import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
-/** `npm start` as a user runs it: the real entry point in its own process. */
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx')
+/**
+ * `npm start` as a user runs it: the real entry point in its own process, signalled directly. (The
+ * tsx command would stand between as a parent that SIGKILLs a child that has not confirmed a
+ * signal within 60 ms, which a busy machine exceeds.)
+ */
+const NODE_TSX = ['--import', 'tsx', 'embedded/main.ts']
 
 const run = (env: Record<string, string>, until: (out: string) => boolean) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TSX, ['embedded/main.ts'], {
+    const child = spawn(process.execPath, NODE_TSX, {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
