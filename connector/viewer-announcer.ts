@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { EventPublisher } from '../shared/bus/types.js'
+import { byViewOrder } from '../shared/db/repositories/viewers.js'
 import type { ViewerRecord, ViewersRepo } from '../shared/db/types.js'
 import { toViewer, ViewerListCache } from './viewer-list-cache.js'
 
@@ -20,10 +21,6 @@ type PendingBySession = Map<string, Map<string, PendingStatus>>
 const LIST_PAGE = 500
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-/** The order of `ViewersRepo.list`: first view first, then by JID. */
-const byViewOrder = (a: ViewerRecord, b: ViewerRecord): number =>
-  a.viewedAt - b.viewedAt || (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0)
 
 /**
  * Publishes `status-viewers-update` events: the viewers a status just gained plus its full list.

@@ -1,4 +1,5 @@
 import { mergeSorted } from '../sorted-merge.js'
+import { byViewOrder } from './repositories/viewers.js'
 import type {
   Repositories,
   SessionRecord,
@@ -488,10 +489,6 @@ const activityReadModel = (
   return { statuses, viewers }
 }
 
-/** The order of `ViewersRepo.list`: first view first, then by JID. */
-const byViewOrder = (a: ViewerRecord, b: ViewerRecord): number =>
-  a.viewedAt - b.viewedAt || (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0)
-
 /** A new array: `list` (in view order) with `added` merged in; appended when it comes after, as usual. */
 const mergeByViewOrder = (list: readonly ViewerRecord[], added: ViewerRecord[]): ViewerRecord[] => {
   added.sort(byViewOrder)
@@ -504,6 +501,7 @@ const mergeByViewOrder = (list: readonly ViewerRecord[], added: ViewerRecord[]):
 export const withReadModel = (repos: Repositories, options: ReadModelOptions): Repositories => {
   const writes = new WriteLog()
   const exact = options.consistency === 'exact'
+  const maxViewerRows = options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS
   return {
     ...repos,
     sessions: exact
@@ -518,13 +516,8 @@ export const withReadModel = (repos: Repositories, options: ReadModelOptions): R
       repos.viewers,
       writes,
       exact
-        ? { versioned: false, maxViewerRows: options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS }
-        : {
-            versioned: true,
-            maxAgeMs: options.maxAgeMs,
-            clock: options.clock ?? Date.now,
-            maxViewerRows: options.maxCachedViewers ?? DEFAULT_MAX_CACHED_VIEWERS,
-          },
+        ? { versioned: false, maxViewerRows }
+        : { versioned: true, maxAgeMs: options.maxAgeMs, clock: options.clock ?? Date.now, maxViewerRows },
     ),
   }
 }

@@ -156,12 +156,12 @@ export interface StatusesRepo {
    * made it (0 before the first). A reader that remembers the number it read a list at knows the
    * list is still current while the number is the same.
    */
+  changeVersion(sessionId: string): Promise<number>
   /**
    * Behind a read model that other processes write past: ask for every session's change version
    * again on its next read. For a process that asked another one (a connector) to change things.
    */
   invalidate?(): void
-  changeVersion(sessionId: string): Promise<number>
   /** Behind a read model, synchronously: `listActive`'s answer, or undefined when it needs the database. */
   peekActive?(sessionId: string, now: number): (StatusRecord & { viewerCount: number })[] | undefined
   stats(): Promise<{ total: number; lastSentAt: number | null; perSession: Record<string, number> }>

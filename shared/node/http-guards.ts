@@ -124,11 +124,9 @@ const watchBodyProgress = (server: Server, windowMs: number, minBytes: number) =
   // every request, which the health check pays for.
   const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[]
   server.removeAllListeners('request')
-  const only = listeners.length === 1 ? listeners[0] : undefined
   server.on('request', function (this: Server, req: IncomingMessage, res: ServerResponse) {
     watch(req)
-    if (only) only.call(this, req, res)
-    else for (const listener of listeners) listener.call(this, req, res)
+    for (const listener of listeners) listener.call(this, req, res)
   })
 
   const watch = (req: IncomingMessage) => {

@@ -16,6 +16,10 @@ import { integer, jsonList, text, textOrNull } from './rows.js'
  * ?1 session id, ?2 status id, ?3 JSON array of the viewers' JIDs (1) or of their rows (2), each
  * row [jid, number, lid, isReal (0/1), viewedAt], in the same order.
  */
+/** The order of `ViewersRepo.list` (the ORDER BY below), for lists kept in memory: first view first, then by JID. */
+export const byViewOrder = (a: ViewerRecord, b: ViewerRecord): number =>
+  a.viewedAt - b.viewedAt || (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0)
+
 const STATUS_EXISTS = 'EXISTS (SELECT 1 FROM statuses s WHERE s.session_id = ?1 AND s.id = ?2)'
 
 const FIND_SKIPPED = `SELECT r.key AS position FROM json_each(?3) AS r
