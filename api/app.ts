@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { createWebApiKeyMatcher } from '../shared/security/api-key.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
+import { serveDashboard } from './dashboard.js'
 import { registerDocs } from './docs.js'
 import { createErrorHandler, handleNotFound, validationHook } from './errors.js'
 import { createFastReads, type ReadRequest, toResponse } from './fast-reads.js'
@@ -67,10 +68,21 @@ export const createApp = (deps: AppDeps): App => {
   registerRoutes(app)
   registerDocs(app, deps.version)
 
-  if (deps.fastReads === false) return app
-  // `app.request` and every server call `app.fetch`: the hot reads are answered before Hono.
-  const fastReads = createFastReads({ services, keyMatcher, rateLimit })
+  // `app.request` and every server call `app.fetch`: the dashboard's files and the hot reads are
+  // answered before Hono.
   const honoFetch = app.fetch
+  const dashboard = deps.dashboard
+  if (dashboard) {
+    app.fetch = (request, env, executionCtx) =>
+      serveDashboard(dashboard, {
+        method: request.method,
+        url: request.url,
+        header: (name) => request.headers.get(name) ?? undefined,
+      }) ?? honoFetch(request, env, executionCtx)
+  }
+  if (deps.fastReads === false) return app
+  const fastReads = createFastReads({ services, keyMatcher, rateLimit })
+  const appFetch = app.fetch
   app.fetch = (request, env, executionCtx) => {
     const read: ReadRequest = {
       method: request.method,
@@ -79,9 +91,9 @@ export const createApp = (deps: AppDeps): App => {
       env,
     }
     const answered = fastReads(read)
-    if (answered === undefined) return honoFetch(request, env, executionCtx)
+    if (answered === undefined) return appFetch(request, env, executionCtx)
     if (!(answered instanceof Promise)) return toResponse(answered)
-    return answered.then((found) => (found ? toResponse(found) : honoFetch(request, env, executionCtx)))
+    return answered.then((found) => (found ? toResponse(found) : appFetch(request, env, executionCtx)))
   }
   // Node servers can answer the same reads straight from node:http (`shared/node/http-server.ts`).
   return Object.assign(app, { fastReads })

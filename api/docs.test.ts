@@ -28,6 +28,7 @@ const EVERY_ROUTE = [
   'GET /api/health',
   'GET /api/stats',
   'GET /api/storage',
+  'GET /api/uploads/{filename}',
 ]
 
 describe('GET /api/openapi.json', () => {

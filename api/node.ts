@@ -3,6 +3,7 @@ import { RedisCommandClient, RedisEventPublisher } from '../shared/bus/redis-com
 import type { Config } from '../shared/config.js'
 import { SPLIT_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
+import { loadDashboardAssets } from '../shared/node/dashboard-assets.js'
 import { listen } from '../shared/node/http-server.js'
 import { isMainModule } from '../shared/node/is-main.js'
 import type { Logger } from '../shared/node/logger.js'
@@ -51,6 +52,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
         ? logger.warn({}, 'Redis unreachable: rate limits are counted per API instance until it is back')
         : logger.info({}, 'Redis reachable again: rate limits are shared again'),
   })
+  const dashboard = config.DASHBOARD ? await loadDashboardAssets() : null
   const app = createApp({
     config,
     repos,
@@ -66,6 +68,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
     logger,
     resolveHost: nodeHostResolver,
     rateLimiter,
+    ...(dashboard ? { dashboard } : {}),
   })
 
   const http = await listen(app.fetch, config, app.fastReads)

@@ -6,6 +6,7 @@ import type { HealthProbe } from '../shared/health.js'
 import type { ApiKeyMatcher } from '../shared/security/api-key.js'
 import type { RateLimiter } from '../shared/security/rate-limit.js'
 import type { MediaStore } from '../shared/storage/types.js'
+import type { DashboardAssets } from './dashboard.js'
 import type { FastReads } from './fast-reads.js'
 import type { PeerAddressReader } from './middleware/client-address.js'
 import type { ResponseFrame } from './middleware/response-frame.js'
@@ -68,6 +69,8 @@ export interface AppDeps {
    * compare both paths.
    */
   fastReads?: boolean
+  /** The dashboard's built files, served at `/` (Node entries); Workers serve them as static assets. */
+  dashboard?: DashboardAssets
 }
 
 /** Domain services, built once per app and handed to handlers through the context. */

@@ -119,16 +119,29 @@ describe('embedded product', () => {
     await vi.waitFor(() => expect(seen.map((e) => e.event)).toContain('session-deleted'))
   })
 
-  it('signs upload links for the port it actually listens on', async () => {
-    const { url, apiKey } = await start()
-    const res = await fetch(`${url}/api/uploads`, {
+  const uploadLinkVia = async (origin: string, key: string) => {
+    const res = await fetch(`${origin}/api/uploads`, {
       method: 'POST',
-      headers: { 'x-api-key': apiKey.key, 'content-type': 'application/json' },
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'image', contentType: 'image/png', size: 1024 }),
     })
-    expect(res.status).toBeLessThan(300)
-    const body = (await res.json()) as { data: { uploadUrl: string } }
-    expect(body.data.uploadUrl.startsWith(`${url}/api/uploads/`)).toBe(true)
+    expect(res.status).toBe(201)
+    return ((await res.json()) as { data: { uploadUrl: string } }).data.uploadUrl
+  }
+
+  it('signs upload links for the address and port the client asked at', async () => {
+    const { port, apiKey } = await start()
+    // A browser page at 127.0.0.1 must get a link there: localhost would be another origin to it.
+    for (const origin of [`http://localhost:${port}`, `http://127.0.0.1:${port}`]) {
+      expect(await uploadLinkVia(origin, apiKey.key)).toMatch(new RegExp(`^${origin}/api/uploads/`))
+    }
+  })
+
+  it('signs upload links for PUBLIC_URL when it is set, whatever address the client asked at', async () => {
+    const { port, apiKey } = await start({ PUBLIC_URL: 'https://status.example.com/' })
+    expect(await uploadLinkVia(`http://127.0.0.1:${port}`, apiKey.key)).toMatch(
+      /^https:\/\/status\.example\.com\/api\/uploads\//,
+    )
   })
 
   const modeOf = async (path: string) => (await stat(path)).mode & 0o777

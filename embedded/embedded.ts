@@ -11,6 +11,7 @@ import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/index.js'
 import { withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
+import { loadDashboardAssets } from '../shared/node/dashboard-assets.js'
 import { localFilePath } from '../shared/node/db-client.js'
 import { listen } from '../shared/node/http-server.js'
 import type { Logger } from '../shared/node/logger.js'
@@ -71,11 +72,13 @@ export const startEmbedded = async ({
   const bus = new InProcessBus()
   const uploadLinkSecret = uploadLinkSecretFromApiKey(apiKey.key)
 
-  // The public URL goes into signed upload links; the port is only known after listening when PORT=0.
-  let publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`
+  // Signed upload links point at PUBLIC_URL, else at the origin the client reached; the fallback
+  // (callers without a request) names the port, known only after listening when PORT=0.
+  let fallbackUrl = `http://localhost:${config.PORT}`
   const media = await openMediaStore(config, {
     dir: mediaDir,
-    publicUrl: () => publicUrl,
+    ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
+    fallbackUrl: () => fallbackUrl,
     secret: uploadLinkSecret,
   })
   // Redis is optional here; when set, the rate limit is shared with whatever else uses it.
@@ -91,6 +94,7 @@ export const startEmbedded = async ({
         fallback: memoryLimiter,
       })
     : memoryLimiter
+  const dashboard = config.DASHBOARD ? await loadDashboardAssets() : null
   const app = createApp({
     config,
     repos,
@@ -107,6 +111,7 @@ export const startEmbedded = async ({
     resolveHost: nodeHostResolver,
     uploadLinkSecret,
     rateLimiter,
+    ...(dashboard ? { dashboard } : {}),
   })
 
   const connector = new Connector({
@@ -121,7 +126,7 @@ export const startEmbedded = async ({
   })
 
   const http = await listen(app.fetch, config, app.fastReads)
-  if (!config.PUBLIC_URL) publicUrl = `http://localhost:${http.port}`
+  fallbackUrl = `http://localhost:${http.port}`
 
   const gateway = new SocketGateway(http.server, apiKey.key, {
     rateLimiter,

@@ -14,7 +14,9 @@ const startEmbeddedProcess = async (config: Config, logger: Logger): Promise<Run
     // Named relative to DATA_DIR: start-up lines end up in logs, where absolute paths do not belong.
     console.log('API key: stored in DATA_DIR/api-key')
   }
-  console.log(`REST API: ${server.url}/api  ·  docs: ${server.url}/docs  ·  Socket.IO: ${server.url}`)
+  console.log(
+    `Dashboard: ${server.url}/  ·  REST API: ${server.url}/api  ·  docs: ${server.url}/docs  ·  Socket.IO: ${server.url}`,
+  )
   return server
 }
 

@@ -94,6 +94,7 @@ const CASES: Record<string, Case> = {
     ],
     invalid: ['yes'],
   },
+  DASHBOARD: { default: true, valid: [['false', false]], invalid: ['maybe'] },
   HTTP_HEADERS_TIMEOUT_MS: { default: 10_000, valid: [['500', 500]], invalid: ['99', 'soon'] },
   HTTP_REQUEST_TIMEOUT_MS: { default: 3_600_000, valid: [['0', 0]], invalid: ['-1'] },
   HTTP_KEEP_ALIVE_TIMEOUT_MS: { default: 5000, valid: [['1000', 1000]], invalid: ['99'] },

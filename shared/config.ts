@@ -75,6 +75,8 @@ export const ConfigSchema = z.object({
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
   /** Trust X-Forwarded-For for the client IP (only behind a proxy you control). */
   TRUST_PROXY: flag('false'),
+  /** Serve the dashboard at `/` (embedded product and Node API); off leaves only the API. */
+  DASHBOARD: flag('true'),
   /** Slow-client limits of the Node HTTP server (see shared/node/http-guards.ts). */
   HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100),
   /** Longest time to receive a whole request, body included; 0 = no limit (the stall rule still holds). */

@@ -70,6 +70,8 @@ export const Errors = {
   noFile: ['bad_request', 'No file uploaded'],
   fileTooLarge: ['payload_too_large', 'File too large'],
   fileNotFound: ['bad_request', 'Uploaded file not found'],
+  /** Reading a stored upload back: there is none of that name (or it is not media). */
+  mediaNotFound: ['not_found', 'Media file not found'],
   uploadLinkInvalid: ['unauthorized', 'Invalid upload link'],
   uploadLinkExpired: ['unauthorized', 'Upload link has expired'],
   uploadLinkUsed: ['conflict', 'This upload link has already been used'],

@@ -135,13 +135,14 @@ export const openFrame = (c: Context<AppEnv>): ResponseFrame => {
 
 /**
  * After the handler: gives the frame's headers to an answer the frame did not build itself. The
- * secure headers are those of its kind (JSON or page) and win over the handler's; the rest
+ * secure headers are those of its kind (data or page) and win over the handler's; the rest
  * (request id, rate limit) only go where the answer has none of its own.
  */
 export const closeFrame = (c: Context<AppEnv>, frame: ResponseFrame): void => {
   if (frame instanceof Frame && c.res === frame.built) return
   const target = c.res.headers
-  const secure = target.get('content-type')?.startsWith(JSON_TYPE) ? API_HEADERS : PAGE_HEADERS
+  // Only documents get the page set; data of any type (JSON, media bytes) gets the API's.
+  const secure = target.get('content-type')?.startsWith('text/html') ? PAGE_HEADERS : API_HEADERS
   for (const name in secure) target.set(name, secure[name] as string)
   for (const name in frame.headers) {
     if (name === 'Content-Type' || name in API_HEADERS || target.has(name)) continue

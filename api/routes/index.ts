@@ -16,6 +16,7 @@ import { registerHealth } from './system/health.js'
 import { registerStats } from './system/stats.js'
 import { registerStorage } from './system/storage.js'
 import { registerCreateUploadLink } from './uploads/create-link.js'
+import { registerDownloadUpload } from './uploads/get.js'
 import { registerSignedUpload } from './uploads/put.js'
 import { registerUploadImage } from './uploads/upload-image.js'
 import { registerUploadVideo } from './uploads/upload-video.js'
@@ -40,6 +41,7 @@ export const registerRoutes = (app: App) => {
     registerUploadVideo,
     registerCreateUploadLink,
     registerSignedUpload,
+    registerDownloadUpload,
     registerHealth,
     registerStats,
     registerStorage,

@@ -71,3 +71,18 @@ export const peekHead = async (source: AsyncIterable<Uint8Array>, size: number):
   }
   return { head, body: body(), cancel }
 }
+
+/** A byte iterable as a Web stream, for a Response body (pulled as the client reads). */
+export const toWebStream = (source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> => {
+  const iterator = source[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    async cancel() {
+      await iterator.return?.()
+    },
+  })
+}

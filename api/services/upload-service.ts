@@ -11,7 +11,7 @@ import {
   sniffMedia,
 } from '../../shared/media-types.js'
 import { verifyUploadSignature } from '../../shared/storage/upload-signature.js'
-import { iterateWebStream, peekHead } from './byte-streams.js'
+import { iterateWebStream, peekHead, toWebStream } from './byte-streams.js'
 import { errorSummary, type ServiceContext } from './context.js'
 import { receiveMultipartFile } from './multipart.js'
 import { iso } from './views.js'
@@ -145,7 +145,8 @@ export class UploadService {
    * uses it checks the bytes (`verifyStoredUpload`). The local PUT route checks them as they arrive
    * and replaces the record with what actually came. A status can use it only once the file exists.
    */
-  async createLink(input: { type: MediaKind; contentType: string; size: number }) {
+  /** `origin`: where the client reached the API, for links that point back at it. */
+  async createLink(input: { type: MediaKind; contentType: string; size: number }, origin?: string) {
     if (input.size > this.maxBytes) throw tooLarge()
     const contentType = input.contentType.split(';')[0]?.trim().toLowerCase() ?? ''
     const ext = extensionForDeclared(input.type, contentType)
@@ -156,6 +157,7 @@ export class UploadService {
       contentType,
       maxBytes: input.size,
       expiresInSeconds: this.ctx.config.UPLOAD_URL_TTL_SECONDS,
+      ...(origin ? { origin } : {}),
     })
     await this.ctx.repos.uploads.insert({
       filename,
@@ -236,6 +238,21 @@ export class UploadService {
     const filename = signed?.name ?? newMediaName(this.ctx.clock(), sniffed.ext)
     const { size } = await this.ctx.media.put(filename, peeked.body, { maxBytes, contentType: sniffed.mime })
     return { filename, size, mimeType: sniffed.mime, kind: sniffed.kind }
+  }
+
+  /**
+   * A stored upload, to show it (the dashboard's thumbnails). The type comes from its bytes, as
+   * on the way in: bytes that went straight to S3 and are not media are never served as such.
+   */
+  async open(filename: string): Promise<{ body: ReadableStream<Uint8Array>; mime: string; size: number }> {
+    const { repos, media } = this.ctx
+    const record = await repos.uploads.get(filename)
+    const head = record ? await media.readHead(filename, SNIFF_BYTES) : null
+    const sniffed = head ? await sniffMedia(head) : null
+    const size = sniffed ? await media.size(filename) : null
+    const source = size !== null ? await media.openStream(filename) : null
+    if (!sniffed || size === null || !source) throw appError('mediaNotFound')
+    return { body: toWebStream(source), mime: sniffed.mime, size }
   }
 
   /** Records (or re-records) a stored upload; a failed write removes the file so nothing is orphaned. */

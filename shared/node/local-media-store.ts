@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { appError } from '../errors.js'
-import { type MediaStore, SAFE_MEDIA_NAME } from '../storage/types.js'
+import { type MediaStore, SAFE_MEDIA_NAME, type UploadUrlOptions } from '../storage/types.js'
 import { signUploadLink } from '../storage/upload-signature.js'
 
 export { type UploadLinkTerms, verifyUploadSignature } from '../storage/upload-signature.js'
@@ -12,10 +12,14 @@ export interface LocalMediaStoreOptions {
   /** Folder the media lives in; created on first write. */
   dir: string
   /**
-   * Base URL clients reach the API at; signed upload links point at `${publicUrl}/api/uploads/…`.
-   * A function when it is known only once the server listens (port 0).
+   * Base URL clients reach the API at (PUBLIC_URL); signed upload links point at
+   * `${publicUrl}/api/uploads/…`. Without it a link points at the origin the request for it came to
+   * (a page at http://127.0.0.1:3000 gets a link there, not to localhost, which would be another
+   * origin to the browser), and `fallbackUrl` serves callers that name no origin.
    */
-  publicUrl: string | (() => string)
+  publicUrl?: string
+  /** Known only once the server listens (port 0). */
+  fallbackUrl?: () => string
   /** HMAC secret for upload links; the API's PUT route must verify with the same one. */
   secret: string
   clock?: () => number
@@ -33,14 +37,18 @@ export class LocalMediaStore implements MediaStore {
   /** Upload links point at the API's own PUT route, which checks the bytes as they arrive. */
   readonly linkTarget = 'api' as const
   private readonly dir: string
-  private readonly publicUrl: () => string
   private readonly clock: () => number
 
   constructor(private readonly options: LocalMediaStoreOptions) {
     this.dir = options.dir
-    const base = options.publicUrl
-    this.publicUrl = () => (typeof base === 'function' ? base() : base).replace(/\/+$/, '')
     this.clock = options.clock ?? Date.now
+  }
+
+  private baseUrl(requestOrigin: string | undefined): string {
+    const base = this.options.publicUrl ?? requestOrigin ?? this.options.fallbackUrl?.()
+    if (!base)
+      throw new Error('LocalMediaStore: no public URL, request origin or fallback URL for upload links')
+    return base.replace(/\/+$/, '')
   }
 
   async put(
@@ -149,7 +157,7 @@ export class LocalMediaStore implements MediaStore {
 
   async createUploadUrl(
     name: string,
-    options: { contentType: string; maxBytes: number; expiresInSeconds: number },
+    options: UploadUrlOptions,
   ): Promise<{ url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: number }> {
     this.pathOf(name) // refuses unsafe names before anything is signed
     const terms = {
@@ -166,7 +174,7 @@ export class LocalMediaStore implements MediaStore {
       sig,
     })
     return {
-      url: `${this.publicUrl()}/api/uploads/${name}?${query}`,
+      url: `${this.baseUrl(options.origin)}/api/uploads/${name}?${query}`,
       method: 'PUT',
       headers: { 'Content-Type': options.contentType },
       expiresAt: terms.expires * 1000,

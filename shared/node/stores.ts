@@ -6,7 +6,7 @@ import type { Repositories } from '../db/types.js'
 import type { RedisCommands } from '../redis/types.js'
 import type { MediaStore } from '../storage/types.js'
 import { openDatabase } from './db-client.js'
-import { LocalMediaStore } from './local-media-store.js'
+import { LocalMediaStore, type LocalMediaStoreOptions } from './local-media-store.js'
 import type { Logger } from './logger.js'
 
 /*
@@ -33,10 +33,7 @@ export const openDataStore = async (url: string, config: Config, logger: Logger)
 }
 
 /** S3 when configured, else the local media folder (embedded mode). */
-export const openMediaStore = async (
-  config: Config,
-  local: { dir: string; publicUrl: () => string; secret: string },
-): Promise<MediaStore> => {
+export const openMediaStore = async (config: Config, local: LocalMediaStoreOptions): Promise<MediaStore> => {
   if (!usesS3(config)) return new LocalMediaStore(local)
   const { S3MediaStore, s3StoreOptions } = await import('../storage/s3.js')
   return new S3MediaStore(s3StoreOptions(config))

@@ -10,7 +10,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Config } from '../config.js'
 import { AppError, appError } from '../errors.js'
-import { type MediaStore, SAFE_MEDIA_NAME } from './types.js'
+import { type MediaStore, SAFE_MEDIA_NAME, type UploadUrlOptions } from './types.js'
 
 export interface S3MediaStoreOptions {
   endpoint?: string | undefined
@@ -200,7 +200,7 @@ export class S3MediaStore implements MediaStore {
 
   async createUploadUrl(
     name: string,
-    options: { contentType: string; maxBytes: number; expiresInSeconds: number },
+    options: UploadUrlOptions,
   ): Promise<{ url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: number }> {
     const expiresIn = Math.max(1, Math.floor(options.expiresInSeconds))
     const command = new PutObjectCommand({

@@ -1,3 +1,10 @@
+export interface UploadUrlOptions {
+  contentType: string
+  maxBytes: number
+  expiresInSeconds: number
+  origin?: string
+}
+
 /** Where uploaded media lives: a local folder (embedded mode) or S3-compatible storage. */
 export interface MediaStore {
   /**
@@ -26,10 +33,14 @@ export interface MediaStore {
   delete(name: string): Promise<boolean>
   /** Whether the store answers (health). */
   ping(): Promise<boolean>
-  /** A short-lived link that accepts one PUT of at most `maxBytes` with this content type. */
+  /**
+   * A short-lived link that accepts one PUT of at most `maxBytes` with this content type. `origin`
+   * is where the client reached the API (links to the API itself point there unless a public URL
+   * is configured).
+   */
   createUploadUrl(
     name: string,
-    options: { contentType: string; maxBytes: number; expiresInSeconds: number },
+    options: UploadUrlOptions,
   ): Promise<{ url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: number }>
 }
 

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
  */
 
 const ROOT = process.cwd()
-const SOURCE_DIRS = ['api', 'connector', 'embedded', 'shared']
+const SOURCE_DIRS = ['api', 'connector', 'dashboard', 'embedded', 'shared']
 const run = promisify(execFile)
 
 let copy: string
@@ -37,6 +37,7 @@ beforeAll(async () => {
   await Promise.all([
     ...SOURCE_DIRS.map((dir) => cp(join(ROOT, dir), join(copy, dir), { recursive: true })),
     cp(join(ROOT, 'infra', 'build.mjs'), join(copy, 'infra', 'build.mjs')),
+    cp(join(ROOT, 'infra', 'build-dashboard.mjs'), join(copy, 'infra', 'build-dashboard.mjs')),
     cp(join(ROOT, 'package.json'), join(copy, 'package.json')),
     symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir'),
   ])

@@ -34,6 +34,7 @@ export function renderInstructions({ productUrl, apiKey, phoneUrl, dataDir }: De
     `when the demo stops. Demo data: ${dataDir} (emptied on every start).`,
     rule,
     '',
+    `Dashboard                   ${productUrl}/   (sign in with the API key below)`,
     `Product (REST + Socket.IO)  ${productUrl}   API docs: ${productUrl}/docs`,
     `API key                     ${apiKey}`,
     `Simulated phone             ${phoneUrl}   (the simulator's control API, see tests/sim/control.ts)`,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
@@ -11,13 +12,19 @@ declare module 'vitest' {
 }
 
 /**
- * Runs once in vitest's main process, before any worker starts. It creates the simulator's CA and
+ * Runs once in vitest's main process, before any worker starts. It brings the build up to date and creates the simulator's CA and
  * upload-host certificate and points NODE_EXTRA_CA_CERTS at the CA. Node reads that variable only
  * at process start, and the forked workers inherit this process's environment, so a product started
  * inside a worker trusts the simulator's upload host through Node's standard mechanism: TLS checks
  * stay on and the product needs no test-only agent. Simulators reuse the material (`tls` option).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The product serves the built dashboard (and compiled entries some suites start): a source
+  // edited since the last build is built again, so tests never see an older page.
+  execFileSync(process.execPath, ['infra/build.mjs', '--if-stale'], {
+    cwd: project.config.root,
+    stdio: 'ignore',
+  })
   // Workers inherit this environment: the pinned AWS SDK's notice about future Node releases is noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
   const tls = await makeTlsMaterial()

@@ -69,12 +69,19 @@ export const bundleViolations = (metafile: Metafile): string[] => {
 export const wranglerSettings = async (): Promise<{
   compatibilityDate: string
   compatibilityFlags: string[]
+  /** `[assets] directory`, absolute. */
+  assetsDirectory: string | null
 }> => {
   const toml = await readFile(join(REPO_ROOT, 'wrangler.toml'), 'utf8')
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1]
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? ''
   if (!date) throw new Error('wrangler.toml has no compatibility_date')
-  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) }
+  const assets = /^\[assets\][^[]*?^directory\s*=\s*"([^"]+)"/ms.exec(toml)?.[1]
+  return {
+    compatibilityDate: date,
+    compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!),
+    assetsDirectory: assets ? join(REPO_ROOT, assets) : null,
+  }
 }
 
 /** Bundles the worker as `npm run build:worker` does, into `outdir`, with its metafile. */

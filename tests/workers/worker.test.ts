@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Client } from '@libsql/client'
@@ -14,6 +14,7 @@ import { RedisCommandClient, RedisEventPublisher } from '../../shared/bus/redis-
 import { loadConfig } from '../../shared/config.js'
 import { migrate } from '../../shared/db/migrations.js'
 import { createRepositories } from '../../shared/db/repositories/index.js'
+import { parseHeadersRules } from '../../shared/node/dashboard-assets.js'
 import { openDatabase } from '../../shared/node/db-client.js'
 import { nodeRedisCommands } from '../../shared/node/node-redis.js'
 import type { RedisCommands } from '../../shared/redis/types.js'
@@ -57,9 +58,18 @@ let connector: ConnectorProcess
 let mf: Miniflare
 let base: URL
 let bundleProblems: string[]
+/** The build's `_headers` file as the asset rules wrangler hands the platform. */
+const assetHeaders = async (directory: string) => {
+  const rules = parseHeadersRules(await readFile(join(directory, '_headers'), 'utf8'))
+  return {
+    version: 2 as const,
+    rules: Object.fromEntries(Object.entries(rules).map(([path, set]) => [path, { set }])),
+  }
+}
+
 /** Everything the worker wrote to the console, as workerd reports it. */
 const workerLogs: { level: string; message: string }[] = []
-let compat: { compatibilityDate: string; compatibilityFlags: string[] }
+let compat: { compatibilityDate: string; compatibilityFlags: string[]; assetsDirectory: string | null }
 /** The settings the worker and the Node processes share. */
 let sharedEnv: Record<string, string>
 
@@ -124,6 +134,16 @@ beforeAll(async () => {
     handleStructuredLogs: (entry: { level: string; message: string }) => {
       workerLogs.push({ level: entry.level, message: entry.message })
     },
+    // The dashboard, served by the platform before the worker, as wrangler.toml's [assets] says.
+    ...(settings.assetsDirectory
+      ? {
+          assets: {
+            directory: settings.assetsDirectory,
+            routerConfig: { has_user_worker: true },
+            assetConfig: { headers: await assetHeaders(settings.assetsDirectory) },
+          },
+        }
+      : {}),
     bindings: {
       ...sharedEnv,
       LIBSQL_URL: libsql.url,
@@ -201,6 +221,29 @@ describe('the API on Cloudflare Workers (workerd via Miniflare)', () => {
     expect(compat.compatibilityDate).toMatch(/^\d{4}-\d{2}-\d{2}$/)
     // A Node import must fail the build instead of being polyfilled away.
     expect(compat.compatibilityFlags).not.toContain('nodejs_compat')
+  })
+
+  it('serves the dashboard from static assets with its security headers, the API from the worker', async () => {
+    expect(compat.assetsDirectory).not.toBeNull()
+    const page = await fetch(new URL('/', base))
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'.*frame-ancestors 'none'/)
+    const html = await page.text()
+    expect(html).toContain('<div id="app">')
+    const script = /src="(\/assets\/app-[^"]+\.js)"/.exec(html)?.[1]
+    expect(script).toBeDefined()
+    expect(
+      (await readdir(join(compat.assetsDirectory!, 'assets'))).map((name) => `/assets/${name}`),
+    ).toContain(script)
+    const asset = await fetch(new URL(script!, base))
+    expect(asset.status).toBe(200)
+    expect(asset.headers.get('cache-control')).toMatch(/immutable/)
+    await asset.arrayBuffer()
+    // No file of that name: the worker answers, with the API's own headers.
+    const health = await call('GET', '/api/health', { key: null })
+    expect(health.status).toBe(200)
+    expect(health.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'")
   })
 
   it('answers health with every component up, the connector found through Redis', async () => {

@@ -26,6 +26,6 @@ const route = createRoute({
 
 export const registerCreateUploadLink = (app: App) =>
   app.openapi(route, async (c) => {
-    const data = await c.get('services').uploads.createLink(c.req.valid('json'))
+    const data = await c.get('services').uploads.createLink(c.req.valid('json'), new URL(c.req.url).origin)
     return c.json({ success: true as const, data }, 201)
   })

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Messages } from '../../../shared/errors.js'
 import { SAFE_MEDIA_NAME } from '../../../shared/storage/types.js'
-import { body, createTestContext, fixtures, type TestContext } from '../../test-support.js'
+import { body, chunks, createTestContext, fixtures, type TestContext } from '../../test-support.js'
 
 let now = Date.now()
 let t: TestContext
@@ -280,5 +280,53 @@ describe('POST /api/uploads + PUT to the signed link', () => {
       body: JSON.stringify({ type: 'image', contentType: 'image/png', size: 10 }),
     })
     expect(res.status).toBe(401)
+  })
+})
+
+describe('GET /api/uploads/{filename}', () => {
+  it('returns the stored bytes with the type read from them, and the API secure headers', async () => {
+    const upload = await t.seedUpload('image')
+    const res = await t.request(`/api/uploads/${upload.filename}`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/png')
+    expect(res.headers.get('content-length')).toBe(String(fixtures.png.byteLength))
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'")
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(fixtures.png)
+  })
+
+  it('needs the key', async () => {
+    const upload = await t.seedUpload('video')
+    const res = await t.request(`/api/uploads/${upload.filename}`, { apiKey: null })
+    expect(res.status).toBe(401)
+    expect(await body(res)).toEqual({ success: false, error: Messages.unauthorized })
+  })
+
+  it('answers 404 for a name with no upload, or a file that is gone, and 400 for a bad name', async () => {
+    const missing = await t.request('/api/uploads/1730000000000-abcdefabcdef.png')
+    expect(missing.status).toBe(404)
+    expect(await body(missing)).toEqual({ success: false, error: 'Media file not found' })
+    const upload = await t.seedUpload('image')
+    await t.media.delete(upload.filename)
+    expect((await t.request(`/api/uploads/${upload.filename}`)).status).toBe(404)
+    const bad = await t.request('/api/uploads/..%2Fapi-key')
+    expect(bad.status).toBe(400)
+    expect(await body(bad)).toEqual({ success: false, error: 'filename is not a valid upload name' })
+  })
+
+  it('never serves bytes that are not media, whatever the record says', async () => {
+    const filename = `${Date.now()}-deadbeefdeadbeef.png`
+    await t.media.put(filename, chunks(new TextEncoder().encode('<script>alert(1)</script>')), {
+      maxBytes: 1024,
+      contentType: 'image/png',
+    })
+    await t.repos.uploads.insert({
+      filename,
+      kind: 'image',
+      mime: 'image/png',
+      size: 25,
+      createdAt: Date.now(),
+    })
+    expect((await t.request(`/api/uploads/${filename}`)).status).toBe(404)
   })
 })

@@ -1,0 +1,252 @@
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import type { SessionView } from '../../../shared/schemas.js'
+import { type Api, ApiError, type SendResult, type SendStatusInput } from '../api.js'
+import { BACKGROUNDS, FONTS, fontFor, MAX_AUDIENCE, parseAudience } from '../format.js'
+
+type Kind = SendStatusInput['type']
+
+const KINDS: { kind: Kind; label: string }[] = [
+  { kind: 'text', label: 'Text' },
+  { kind: 'image', label: 'Image' },
+  { kind: 'video', label: 'Video' },
+  { kind: 'url', label: 'Media URL' },
+]
+
+type Outcome =
+  | { state: 'sent'; result: SendResult }
+  | { state: 'failed'; title: string; message: string }
+  | { state: 'sending'; step: string }
+
+/** How the API's answer reads: sent, refused by the API, rejected by WhatsApp, or no answer in time. */
+const failure = (error: unknown): Outcome => {
+  const message = error instanceof Error ? error.message : String(error)
+  if (!(error instanceof ApiError)) return { state: 'failed', title: 'Not sent', message }
+  if (error.status === 504) return { state: 'failed', title: 'Timed out', message }
+  if (/WhatsApp/.test(message) && error.status >= 500)
+    return { state: 'failed', title: 'Rejected by WhatsApp', message }
+  return { state: 'failed', title: 'Not sent', message }
+}
+
+/** Compose a status: text with colour and font (previewed), a file from disk, or a media URL. */
+export const Compose = ({ api, session }: { api: Api; session: SessionView }) => {
+  const [kind, setKind] = useState<Kind>('text')
+  const [text, setText] = useState('')
+  const [background, setBackground] = useState(BACKGROUNDS[0]!)
+  const [font, setFont] = useState(0)
+  const [file, setFile] = useState<File | null>(null)
+  // A file input cannot be cleared through its value: a new key gives a new, empty one.
+  const [fileInput, setFileInput] = useState(0)
+  const [url, setUrl] = useState('')
+  const [caption, setCaption] = useState('')
+  const [audienceText, setAudienceText] = useState('')
+  const [progress, setProgress] = useState<number | null>(null)
+  const [outcome, setOutcome] = useState<Outcome | null>(null)
+  const audience = useMemo(() => parseAudience(audienceText), [audienceText])
+  const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file])
+  useEffect(() => () => (preview ? URL.revokeObjectURL(preview) : undefined), [preview])
+
+  const tooMany = audience.numbers.length > MAX_AUDIENCE
+  const ready =
+    (kind === 'text' ? text.trim() !== '' : kind === 'url' ? url.trim() !== '' : file !== null) &&
+    audience.invalid.length === 0 &&
+    !tooMany &&
+    outcome?.state !== 'sending'
+
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    if (!ready) return
+    setProgress(null)
+    try {
+      let content = kind === 'text' ? text : url.trim()
+      if (kind === 'image' || kind === 'video') {
+        setOutcome({ state: 'sending', step: 'Uploading…' })
+        setProgress(0)
+        content = await api.upload(kind, file!, setProgress)
+      }
+      setOutcome({ state: 'sending', step: 'Sending to WhatsApp…' })
+      const result = await api.sendStatus(session.sessionId, {
+        type: kind,
+        content,
+        ...(kind !== 'text' && caption.trim() ? { caption } : {}),
+        ...(kind === 'text' ? { backgroundColor: background, font } : {}),
+        ...(audience.numbers.length > 0 ? { targetNumbers: audience.numbers.join(',') } : {}),
+      })
+      setOutcome({ state: 'sent', result })
+      if (kind === 'text') setText('')
+      setFile(null)
+      setFileInput((n) => n + 1)
+    } catch (error) {
+      setOutcome(failure(error))
+    }
+  }
+
+  const look = fontFor(font)
+  return (
+    <form class="card compose" onSubmit={submit} noValidate aria-labelledby="compose-title">
+      <h2 id="compose-title">Post a status</h2>
+      <div class="segmented" role="radiogroup" aria-label="Status type">
+        {KINDS.map((option) => (
+          <label key={option.kind} class={kind === option.kind ? 'on' : ''}>
+            <input
+              type="radio"
+              name="status-type"
+              value={option.kind}
+              checked={kind === option.kind}
+              onChange={() => {
+                setKind(option.kind)
+                setOutcome(null)
+              }}
+            />
+            {option.label}
+          </label>
+        ))}
+      </div>
+
+      {kind === 'text' && (
+        <div class="compose-grid">
+          <div>
+            <label for="status-text">Status text</label>
+            <textarea
+              id="status-text"
+              rows={4}
+              maxLength={65_536}
+              value={text}
+              onInput={(e) => setText(e.currentTarget.value)}
+            />
+            <fieldset class="swatches">
+              <legend>Background</legend>
+              {BACKGROUNDS.map((colour) => (
+                <label key={colour} class={`swatch${colour === background ? ' on' : ''}`}>
+                  <input
+                    type="radio"
+                    name="background"
+                    value={colour}
+                    checked={colour === background}
+                    onChange={() => setBackground(colour)}
+                    aria-label={`Background ${colour}`}
+                  />
+                  <span style={{ background: colour }} aria-hidden="true" />
+                </label>
+              ))}
+              <label class="swatch custom">
+                <span class="sr-only">Other colour</span>
+                <input
+                  type="color"
+                  value={background}
+                  onInput={(e) => setBackground(e.currentTarget.value)}
+                  aria-label="Other background colour"
+                />
+              </label>
+            </fieldset>
+            <label for="status-font">Font</label>
+            <select id="status-font" value={font} onChange={(e) => setFont(Number(e.currentTarget.value))}>
+              {FONTS.map((option) => (
+                <option key={option.id} value={option.id}>
+                  {option.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <figure class="preview" aria-label="Preview">
+            <div
+              class="status-text-preview"
+              data-testid="text-preview"
+              style={{ background, fontFamily: look.family, fontWeight: look.weight }}
+            >
+              {text || 'Your status'}
+            </div>
+            <figcaption class="muted small">Preview</figcaption>
+          </figure>
+        </div>
+      )}
+
+      {(kind === 'image' || kind === 'video') && (
+        <div class="compose-grid">
+          <div>
+            <label for="status-file">{kind === 'image' ? 'Image (JPEG, PNG, WebP)' : 'Video (MP4)'}</label>
+            <input
+              key={fileInput}
+              id="status-file"
+              type="file"
+              accept={kind === 'image' ? 'image/*' : 'video/*'}
+              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+            />
+            <label for="status-caption">Caption</label>
+            <input id="status-caption" value={caption} onInput={(e) => setCaption(e.currentTarget.value)} />
+          </div>
+          <figure class="preview" aria-label="Preview">
+            {preview && kind === 'image' && <img src={preview} alt="Preview of the chosen file" />}
+            {preview && kind === 'video' && (
+              <video src={preview} muted controls aria-label="Preview of the chosen video" />
+            )}
+            {!preview && <div class="placeholder">No file chosen</div>}
+          </figure>
+        </div>
+      )}
+
+      {kind === 'url' && (
+        <div>
+          <label for="status-url">Media URL (http or https)</label>
+          <input
+            id="status-url"
+            type="url"
+            value={url}
+            placeholder="https://example.com/picture.jpg"
+            onInput={(e) => setUrl(e.currentTarget.value)}
+          />
+          <label for="status-url-caption">Caption</label>
+          <input id="status-url-caption" value={caption} onInput={(e) => setCaption(e.currentTarget.value)} />
+        </div>
+      )}
+
+      <label for="status-audience">Audience</label>
+      <textarea
+        id="status-audience"
+        rows={3}
+        placeholder="Numbers with country code, separated by commas or new lines. Empty: only you."
+        value={audienceText}
+        onInput={(e) => setAudienceText(e.currentTarget.value)}
+        aria-invalid={audience.invalid.length > 0 || tooMany ? 'true' : undefined}
+        aria-describedby="audience-count"
+      />
+      <p id="audience-count" class="hint" data-testid="audience-count" aria-live="polite">
+        {audience.numbers.length === 0
+          ? 'No numbers: the status goes to your own number only.'
+          : `${audience.numbers.length} contact${audience.numbers.length === 1 ? '' : 's'}`}
+        {tooMany && ` — at most ${MAX_AUDIENCE} per status.`}
+      </p>
+      {audience.invalid.length > 0 && (
+        <p class="field-error" role="alert" data-testid="audience-invalid">
+          Not a phone number (10–15 digits with country code): {audience.invalid.slice(0, 5).join(', ')}
+          {audience.invalid.length > 5 && ` and ${audience.invalid.length - 5} more`}
+        </p>
+      )}
+
+      {outcome?.state === 'sending' && progress !== null && (
+        <div class="progress">
+          <label for="upload-progress">Upload</label>
+          <progress id="upload-progress" max={1} value={progress} />
+          <span>{Math.round(progress * 100)} %</span>
+        </div>
+      )}
+
+      <div class="actions">
+        <button type="submit" class="primary" disabled={!ready}>
+          {outcome?.state === 'sending' ? outcome.step : 'Post status'}
+        </button>
+      </div>
+      <div aria-live="polite" data-testid="send-outcome">
+        {outcome?.state === 'sent' && (
+          <p class="success">
+            Sent to {outcome.result.contactCount} contact{outcome.result.contactCount === 1 ? '' : 's'}.
+          </p>
+        )}
+        {outcome?.state === 'failed' && (
+          <p class="error" role="alert">
+            <b>{outcome.title}:</b> {outcome.message}
+          </p>
+        )}
+      </div>
+    </form>
+  )
+}

@@ -1,0 +1,76 @@
+/**
+ * A real browser for the dashboard tests: Debian's Chromium driven by playwright-core (no browser
+ * download; `.ci/run` installs the package when missing). Each page is watched for console errors,
+ * uncaught exceptions and failed requests, which the tests assert are none.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium, type Page } from 'playwright-core'
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+export const launchBrowser = (): Promise<Browser> => {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium)`)
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+}
+
+export interface PageProblems {
+  consoleErrors: string[]
+  pageErrors: string[]
+  /** Requests that failed outright or were answered with 4xx/5xx: "STATUS METHOD path". */
+  failedRequests: string[]
+}
+
+/** Records what went wrong on a page from now on; `take()` returns it and starts afresh. */
+export const watchPage = (page: Page) => {
+  let problems: PageProblems = { consoleErrors: [], pageErrors: [], failedRequests: [] }
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.consoleErrors.push(message.text())
+  })
+  page.on('pageerror', (error) => problems.pageErrors.push(error.message))
+  page.on('requestfailed', (request) => {
+    const reason = request.failure()?.errorText ?? 'failed'
+    // A page that navigates or reloads aborts its own long-polls: that is not a failure.
+    if (reason === 'net::ERR_ABORTED') return
+    problems.failedRequests.push(`${reason} ${request.method()} ${new URL(request.url()).pathname}`)
+  })
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      const request = response.request()
+      problems.failedRequests.push(
+        `${response.status()} ${request.method()} ${new URL(response.url()).pathname}`,
+      )
+    }
+  })
+  return {
+    take(): PageProblems {
+      const taken = problems
+      problems = { consoleErrors: [], pageErrors: [], failedRequests: [] }
+      return taken
+    },
+  }
+}
+
+export const NO_PROBLEMS: PageProblems = { consoleErrors: [], pageErrors: [], failedRequests: [] }
+
+/** Screenshots land in tests/output/dashboard/<viewport>/ (ignored by git) for people to look at. */
+export const screenshotDir = async (name: string): Promise<string> => {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'output', 'dashboard', name)
+  await mkdir(dir, { recursive: true })
+  return dir
+}
