@@ -12,7 +12,13 @@ import type { StatusView } from '../../shared/schemas.js'
 import { decodeQrDataUrl } from '../demo/qr-decode.js'
 import { EVENTUALLY, type Product, startTestbed, type Testbed } from '../e2e/harness.js'
 import { pngImage } from '../e2e/media-fixtures.js'
-import { launchBrowser, NO_PROBLEMS, screenshotDir, watchPage } from '../support/browser.js'
+import {
+  accessibilityViolations,
+  launchBrowser,
+  NO_PROBLEMS,
+  screenshotDir,
+  watchPage,
+} from '../support/browser.js'
 import { freePort } from '../support/redis-server.js'
 
 const VIEWPORTS = [
@@ -22,6 +28,9 @@ const VIEWPORTS = [
 
 /** Long enough for anything that crosses the page, the product, Baileys and the simulator. */
 const UI = { timeout: EVENTUALLY.timeout }
+
+/** The page renders after each input, not during it: what it shows is read until it holds. */
+const eventually = (check: () => Promise<unknown>) => vi.waitFor(check, { ...UI, interval: 25 })
 
 let browser: Browser
 
@@ -70,6 +79,7 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     const alice = sim.createAccount({ phone: '15550007003' })
     const bob = sim.createAccount({ phone: '15550007004' })
     const carol = sim.createAccount({ phone: '15550007005' })
+    const spare = sim.createAccount({ phone: '15550007006' })
     const port = await freePort()
     let product = await bed.startProduct({ env: { PORT: String(port) } })
     const url = `http://127.0.0.1:${port}/`
@@ -81,11 +91,17 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     })
     page = await context.newPage()
     const problems = watchPage(page)
-    const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+    // Every main screen is saved for people to look at and audited for accessibility.
+    const shot = async (name: string) => {
+      await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+      expect(await accessibilityViolations(page), name).toEqual([])
+    }
 
     // ── the key: asked once, a wrong one refused with a clear message ─────────────────────────
     await page.goto(url)
-    await expect(page.getByRole('heading', { name: 'Status Tracker' }).isVisible()).resolves.toBe(true)
+    await eventually(async () =>
+      expect(await page.getByRole('heading', { name: 'Status Tracker' }).isVisible()).toBe(true),
+    )
     await shot('01-sign-in')
     await page.getByLabel('API key').fill('wst_not-the-key')
     await page.getByRole('button', { name: 'Sign in' }).click()
@@ -126,12 +142,14 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await page.getByRole('button', { name: 'Create session' }).click()
     const qr = page.getByTestId('qr-image')
     await qr.waitFor(UI)
-    await expect(page.getByText('Settings → Linked devices → Link a device').isVisible()).resolves.toBe(true)
+    await eventually(async () =>
+      expect(await page.getByText('Settings → Linked devices → Link a device').isVisible()).toBe(true),
+    )
     await shot('02-link-qr')
     const seen = `data:image/png;base64,${(await qr.screenshot()).toString('base64')}`
     await sim.scanQr(decodeQrDataUrl(seen), owner.phone)
     await page.getByTestId('connected-as').getByText('Connected as +15550007001').waitFor(UI)
-    await expect(qr.count()).resolves.toBe(0)
+    await eventually(async () => expect(await qr.count()).toBe(0))
 
     // ── link by pairing code: the code shown live is typed on the phone ───────────────────────
     await page.getByRole('link', { name: 'New session' }).click()
@@ -142,15 +160,37 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await page.getByRole('button', { name: 'Create session' }).click()
     await page.locator('#new-phoneNumber-error').getByText('phoneNumber must be 10-15 digits').waitFor(UI)
     expect(problems.take().failedRequests).toEqual(['400 POST /api/sessions'])
-    await page.getByLabel('Phone number of the account').fill(second.phone)
+    // Created for the wrong phone first: the number is changed on the page and the code follows.
+    await page.getByLabel('Phone number of the account').fill(spare.phone)
     await page.getByRole('button', { name: 'Create session' }).click()
     const code = page.getByTestId('pairing-code')
-    await vi.waitFor(async () => expect(await code.textContent()).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/), UI)
+    await eventually(async () => expect(await code.textContent()).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/))
+    const spareCode = await code.textContent()
+    await page.getByRole('button', { name: 'Change phone number' }).click()
+    await page.getByLabel('New phone number').fill('123')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.locator('#phone-edit-error').getByText('phoneNumber must be 10-15 digits').waitFor(UI)
+    expect(problems.take().failedRequests).toEqual(['400 PUT /api/sessions/phone-code/phone-number'])
+    await page.getByLabel('New phone number').fill(`+${second.phone}`)
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByText('Phone number updated; here is a code for it.').waitFor(UI)
+    await page.getByText(`Open WhatsApp on the phone with the number +${second.phone}.`).waitFor(UI)
+    await eventually(async () => {
+      const shown = await code.textContent()
+      expect(shown).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/)
+      expect(shown).not.toBe(spareCode)
+    })
     await shot('03-link-pairing-code')
     await sim.enterPairingCode(second.phone, ((await code.textContent()) ?? '').replace('-', ''))
     await page.getByTestId('connected-as').getByText(`Connected as +${second.phone}`).waitFor(UI)
     await page.locator('[data-session="phone-code"]').getByText('Connected').waitFor(UI)
     await page.locator('[data-session="phone-qr"]').getByText('Connected').waitFor(UI)
+
+    // A restart reconnects the linked session by itself.
+    await page.getByRole('button', { name: 'Restart' }).click()
+    await page.getByText('Restarting the session…').waitFor(UI)
+    await page.locator('[data-session="phone-code"]').getByText('Connected').waitFor(UI)
+    await page.getByTestId('connected-as').getByText(`Connected as +${second.phone}`).waitFor(UI)
 
     // ── a text status with colour and font, previewed, to three contacts ──────────────────────
     await page.locator('[data-session="phone-qr"]').click()
@@ -158,16 +198,22 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await page.getByLabel('Background #8e3b46').check({ force: true })
     await page.getByLabel('Font').selectOption({ label: 'Typewriter' })
     const preview = page.getByTestId('text-preview')
-    await expect(preview.textContent()).resolves.toBe('Hello from the dashboard')
-    await expect(preview.evaluate((el) => getComputedStyle(el).backgroundColor)).resolves.toBe(
-      'rgb(142, 59, 70)',
+    await eventually(async () => expect(await preview.textContent()).toBe('Hello from the dashboard'))
+    await eventually(async () =>
+      expect(await preview.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(142, 59, 70)'),
     )
-    await expect(preview.evaluate((el) => getComputedStyle(el).fontFamily)).resolves.toMatch(/Courier/)
+    await eventually(async () =>
+      expect(await preview.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/Courier/),
+    )
     await page.getByLabel('Audience').fill(`${alice.phone}, +1 555 000 7004\n12\n${carol.phone}`)
     await page.getByTestId('audience-invalid').getByText('12').waitFor(UI)
-    await expect(page.getByRole('button', { name: 'Post status' }).isDisabled()).resolves.toBe(true)
+    await eventually(async () =>
+      expect(await page.getByRole('button', { name: 'Post status' }).isDisabled()).toBe(true),
+    )
     await page.getByLabel('Audience').fill(`${alice.phone}, +1 555 000 7004\n${carol.phone}`)
-    await expect(page.getByTestId('audience-count').textContent()).resolves.toBe('3 contacts')
+    await eventually(async () =>
+      expect(await page.getByTestId('audience-count').textContent()).toBe('3 contacts'),
+    )
     await shot('04-compose-text')
     await page.getByRole('button', { name: 'Post status' }).click()
     await page.getByTestId('send-outcome').getByText('Sent to 3 contacts.').waitFor(UI)
@@ -210,13 +256,32 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await vi.waitFor(async () => {
       expect(await thumb.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0)
     }, UI)
-    await expect(thumb.getAttribute('src')).resolves.toMatch(/^blob:/)
+    await eventually(async () => expect(await thumb.getAttribute('src')).toMatch(/^blob:/))
     await expectNoSideScroll(page)
     await shot('05-statuses')
 
+    // ── WhatsApp refuses a status: the page says so, with the reason ──────────────────────────
+    sim.setStatusAck(owner.phone, { error: 479 })
+    await page.getByRole('radio', { name: 'Text' }).check({ force: true })
+    await page.getByLabel('Status text').fill('This one is refused')
+    await page.getByRole('button', { name: 'Post status' }).click()
+    await page
+      .getByTestId('send-outcome')
+      .getByText('Rejected by WhatsApp: WhatsApp rejected the status (error 479)')
+      .waitFor(UI)
+    sim.setStatusAck(owner.phone, 'ok')
+    const refusedStatus = (await statusesOf(product, 'phone-qr')).find(
+      (s) => s.content === 'This one is refused',
+    )
+    expect(refusedStatus).toMatchObject({ state: 'failed' })
+    await page.locator(`[data-status="${refusedStatus?.id}"]`).getByText('Failed:').waitFor(UI)
+    expect(problems.take().failedRequests).toEqual(['503 POST /api/sessions/phone-qr/send-status'])
+
     // ── viewers arrive live, without a reload ─────────────────────────────────────────────────
     const textRow = page.locator(`[data-status="${text?.id}"]`)
-    await expect(textRow.getByTestId('viewer-count').textContent()).resolves.toBe('0 viewers')
+    await eventually(async () =>
+      expect(await textRow.getByTestId('viewer-count').textContent()).toBe('0 viewers'),
+    )
     await sim.view(alice.phone, owner.phone, text!.waMessageId!)
     await textRow.getByTestId('viewer-count').getByText('1 viewer').waitFor(UI)
     await textRow.getByText('33 % reach').waitFor(UI)
@@ -226,7 +291,9 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await sim.view(bob.phone, owner.phone, text!.waMessageId!)
     await table.getByText(`+${bob.phone}`).waitFor(UI)
     await page.getByTestId('viewers-summary').getByText('67 % reach').waitFor(UI)
-    await expect(page.getByRole('img', { name: /Views over time: 2 views/ }).isVisible()).resolves.toBe(true)
+    await eventually(async () =>
+      expect(await page.getByRole('img', { name: /Views over time: 2 views/ }).isVisible()).toBe(true),
+    )
     await expectNoSideScroll(page)
     await shot('06-viewers')
 
@@ -264,7 +331,7 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await imageRow.getByRole('button', { name: 'Cancel' }).waitFor(UI)
     await imageRow.getByRole('button', { name: 'Delete' }).click()
     await imageRow.waitFor({ state: 'detached', ...UI })
-    expect((await statusesOf(product, 'phone-qr')).map((s) => s.id)).toEqual([text?.id])
+    expect((await statusesOf(product, 'phone-qr')).map((s) => s.id)).not.toContain(image?.id)
 
     // ── the server restarts: the page says it is offline, then comes back by itself ───────────
     expect(problems.take()).toEqual(NO_PROBLEMS)
@@ -290,11 +357,15 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     // The overview: stats and storage of every session.
     await page.getByRole('link', { name: 'Status Tracker' }).click()
     const tiles = page.getByTestId('stats')
-    await vi.waitFor(async () => {
+    const stats = (await product.api.get<Record<string, number>>('/api/stats')).data
+    expect(stats).toMatchObject({ totalSessions: 2, connectedSessions: 2, totalViewers: 3 })
+    await eventually(async () =>
       expect(await tiles.innerText()).toMatch(
-        /Sessions\s+2\s+Connected\s+2\s+Statuses \(24 h\)\s+1\s+Views\s+3/,
-      )
-    }, UI)
+        new RegExp(
+          `Sessions\\s+2\\s+Connected\\s+2\\s+Statuses \\(24 h\\)\\s+${stats.totalStatuses}\\s+Views\\s+3`,
+        ),
+      ),
+    )
     await page.getByRole('heading', { name: 'Storage by session' }).waitFor(UI)
     await expectNoSideScroll(page)
     await shot('08-overview')

@@ -68,6 +68,7 @@ describe('dashboard of a split deployment', () => {
     }, EVENTUALLY)
     await page.reload()
     await page.locator('dt', { hasText: 'Connector' }).locator('xpath=..').getByText(holder).waitFor(UI)
+    await page.locator('[data-session="split-qr"]').getByText(`on ${holder}`).waitFor(UI)
 
     await page.getByLabel('Status text').fill('Split hello')
     await page.getByLabel('Audience').fill(contact.phone)

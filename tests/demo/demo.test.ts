@@ -68,6 +68,12 @@ describe('npm run demo', () => {
   it('says it is a simulation and its printed commands link, post, view and list viewers', async () => {
     await vi.waitFor(() => expect(output).toContain(READY_LINE), { timeout: 25_000, interval: 100 })
     expect(output).toContain(SIMULATION_NOTICE)
+    // The printed dashboard address serves the page.
+    const dashboard = /^Dashboard\s+(http:\/\/\S+)/m.exec(output)?.[1]
+    expect(dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    const page = await fetch(dashboard!)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<div id="app">')
     const { exportLine, commands } = parseInstructions(output)
     const command = (fragment: string) => {
       const found = commands.find((c) => c.includes(fragment))

@@ -4,7 +4,8 @@
  * uncaught exceptions and failed requests, which the tests assert are none.
  */
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
@@ -73,4 +74,27 @@ export const screenshotDir = async (name: string): Promise<string> => {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'output', 'dashboard', name)
   await mkdir(dir, { recursive: true })
   return dir
+}
+
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/**
+ * The WCAG 2.1 A and AA rules of axe-core (contrast, labels, names, landmarks, …) on what the
+ * page shows now, as "rule: elements" lines; none is the expectation. The audit runs through the
+ * debugging protocol, so the page's Content-Security-Policy stays on for everything else.
+ */
+export const accessibilityViolations = async (page: Page): Promise<string[]> => {
+  await page.evaluate(await axeSource)
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (options: object) => Promise<AxeResults> } }).axe
+    const results = await axe.run({
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    })
+    return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  })
+  return violations
+}
+
+interface AxeResults {
+  violations: { id: string; nodes: { target: string[] }[] }[]
 }

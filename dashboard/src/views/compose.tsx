@@ -28,7 +28,14 @@ const failure = (error: unknown): Outcome => {
 }
 
 /** Compose a status: text with colour and font (previewed), a file from disk, or a media URL. */
-export const Compose = ({ api, session }: { api: Api; session: SessionView }) => {
+interface ComposeProps {
+  api: Api
+  session: SessionView
+  /** After every send that reached the API, whatever it answered. */
+  onSettled: () => void
+}
+
+export const Compose = ({ api, session, onSettled }: ComposeProps) => {
   const [kind, setKind] = useState<Kind>('text')
   const [text, setText] = useState('')
   const [background, setBackground] = useState(BACKGROUNDS[0]!)
@@ -72,11 +79,13 @@ export const Compose = ({ api, session }: { api: Api; session: SessionView }) =>
         ...(audience.numbers.length > 0 ? { targetNumbers: audience.numbers.join(',') } : {}),
       })
       setOutcome({ state: 'sent', result })
+      onSettled()
       if (kind === 'text') setText('')
       setFile(null)
       setFileInput((n) => n + 1)
     } catch (error) {
       setOutcome(failure(error))
+      if (error instanceof ApiError && error.status !== 0) onSettled()
     }
   }
 

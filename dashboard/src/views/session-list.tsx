@@ -1,5 +1,5 @@
 import type { SessionView } from '../../../shared/schemas.js'
-import { formatNumber } from '../format.js'
+import { formatDay, formatNumber } from '../format.js'
 import { sessionHref } from '../hooks.js'
 import { StateBadge } from './state-badge.js'
 
@@ -37,6 +37,10 @@ export const SessionList = ({ sessions, selectedId, error }: SessionListProps) =
             <StateBadge session={session} />
             <span class="muted small">
               {session.sessionId} · {formatNumber(session.ownNumber ?? session.phoneNumber)}
+            </span>
+            <span class="muted small">
+              created {formatDay(session.createdAt)}
+              {session.connectorId && <> · on {session.connectorId}</>}
             </span>
           </a>
         </li>

@@ -24,6 +24,8 @@ interface SessionPanelProps {
 export const SessionPanel = ({ api, live, session, statusId, onChanged }: SessionPanelProps) => {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null)
   const [editingPhone, setEditingPhone] = useState(false)
+  // Bumped after every send, sent or not: a refused status is listed (as failed) with no event.
+  const [sends, setSends] = useState(0)
 
   const act = async (run: () => Promise<unknown>, done: string) => {
     setMessage(null)
@@ -128,14 +130,14 @@ export const SessionPanel = ({ api, live, session, statusId, onChanged }: Sessio
       ) : (
         <>
           {session.connected ? (
-            <Compose api={api} session={session} />
+            <Compose api={api} session={session} onSettled={() => setSends((n) => n + 1)} />
           ) : (
             <section class="card">
               <h2>Post a status</h2>
               <p class="muted">Link the account first: statuses go out once it is connected.</p>
             </section>
           )}
-          <StatusList api={api} live={live} session={session} />
+          <StatusList api={api} live={live} session={session} sends={sends} />
         </>
       )}
     </div>
@@ -158,9 +160,15 @@ const PhoneForm = ({
     setError(null)
     try {
       await api.updatePhone(session.sessionId, phone.trim().replace(/^\+/, ''))
-      onDone('Phone number updated; a new pairing code follows.')
     } catch (e) {
-      setError((e as Error).message)
+      return setError((e as Error).message)
+    }
+    // A code belongs to a number: the one shown is for the old number, so ask for one for the new.
+    try {
+      await api.requestPairingCode(session.sessionId)
+      onDone('Phone number updated; here is a code for it.')
+    } catch (e) {
+      onDone(`Phone number updated. ${(e as Error).message}: use "Get a new code".`)
     }
   }
   return (

@@ -8,7 +8,15 @@ import { ConfirmButton } from './confirm-button.js'
 import { StatusPreview } from './status-preview.js'
 
 /** The session's statuses of the last 24 hours, newest first, viewer counts updating live. */
-export const StatusList = ({ api, live, session }: { api: Api; live: Live; session: SessionView }) => {
+interface StatusListProps {
+  api: Api
+  live: Live
+  session: SessionView
+  /** Changes after each send from this page: the list is read again. */
+  sends: number
+}
+
+export const StatusList = ({ api, live, session, sends }: StatusListProps) => {
   const [statuses, setStatuses] = useState<StatusView[] | null>(null)
   const [error, setError] = useState<string | null>(null)
   const now = useNow()
@@ -24,8 +32,10 @@ export const StatusList = ({ api, live, session }: { api: Api; live: Live; sessi
       .catch((e: Error) => setError(e.message))
   }, [api, sessionId])
 
+  // `sends` is not read: it says when to read the list again.
+  useEffect(() => load(), [load, sends])
+
   useEffect(() => {
-    load()
     const mine =
       <T extends { sessionId: string }>(run: (payload: T) => void) =>
       (payload: T) => {
