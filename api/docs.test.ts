@@ -21,6 +21,7 @@ const EVERY_ROUTE = [
   'GET /api/sessions/{sessionId}/sent-statuses',
   'GET /api/sessions/{sessionId}/status-viewers/{statusId}',
   'DELETE /api/sessions/{sessionId}/delete-status/{statusId}',
+  'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}',
   'POST /api/upload-image',
   'POST /api/upload-video',
   'POST /api/uploads',
@@ -50,7 +51,11 @@ describe('GET /api/openapi.json', () => {
     expect(viewers.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual([
       'path:sessionId',
       'path:statusId',
+      'query:cursor',
+      'query:format',
+      'query:limit',
     ])
+    expect(Object.keys(viewers.responses['200'].content).sort()).toEqual(['application/json', 'text/csv'])
     expect(doc.paths['/api/upload-image'].post.requestBody.content).toHaveProperty('multipart/form-data')
     expect(doc.components.securitySchemes).toMatchObject({
       ApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },

@@ -167,10 +167,10 @@ describe('the node:http adapter', () => {
     }
     const all = cases(statusId).length
     expect(adapted.viaHono()).toBe(all)
-    // Through Hono: the six cases only routes answer (health with the key, an unknown session or
-    // status, an encoded or refused id, a trailing slash) and the first read of each of the three
-    // lists, which loads it into the read model. The other eight were written directly.
-    expect(direct.viaHono()).toBe(6 + 3)
+    // Through Hono: the seven cases only routes answer (health with the key or with a query, an
+    // unknown session or status, an encoded or refused id, a trailing slash) and the first read of
+    // each of the three lists, which loads it into the read model. The others were written directly.
+    expect(direct.viaHono()).toBe(7 + 3)
   })
 
   it('hands a GET with a body, a HEAD and an unusual Host to Hono', async () => {

@@ -64,15 +64,16 @@ interface FastRoute {
 
 const ok = (body: Uint8Array<ArrayBuffer> | undefined): Answer | undefined => body && { status: 200, body }
 
-/** Hono's path of a URL (`getPath`), or undefined where Hono would decode it. */
+/** Hono's path of a URL (`getPath`), or undefined where Hono would decode it or read a query. */
 const plainPath = (url: string): string | undefined => {
   const start = url.charCodeAt(0) === 47 /* / */ ? 0 : url.indexOf('/', url.indexOf(':') + 4)
   if (start < 0) return undefined
   let end = start
   for (; end < url.length; end++) {
     const code = url.charCodeAt(end)
-    if (code === 37 /* % */) return undefined
-    if (code === 63 /* ? */ || code === 35 /* # */) break
+    // Encoded characters, and queries (pages, CSV, …): Hono decodes and validates those.
+    if (code === 37 /* % */ || code === 63 /* ? */) return undefined
+    if (code === 35 /* # */) break
   }
   return url.slice(start, end)
 }
@@ -167,6 +168,9 @@ export const createFastReads = ({ services, keyMatcher, rateLimit }: FastReadsOp
     // A body on a GET: the pipeline's Connection: close rule applies to its error answers.
     if (request.header('content-length') !== undefined || request.header('transfer-encoding') !== undefined)
       return undefined
+    // Another representation than the JSON held in memory (the viewers as CSV).
+    const accept = request.header('accept')
+    if (accept !== undefined && accept.includes('csv')) return undefined
     const keyed = keyMatcher.matches(apiKeyFromHeaders(request.header))
     return typeof keyed === 'boolean'
       ? answer(request, path, route, keyed)

@@ -215,6 +215,80 @@ export const SendStatusData = z.object({
 export const StatusView = z.object(StatusViewSchema.shape).openapi('Status')
 export const Viewer = z.object(ViewerSchema.shape).openapi('Viewer')
 
+/** `limit` and `cursor` of lists that grow; without `limit` a list is answered whole, as before. */
+export const PageQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1, 'limit must be between 1 and 1000')
+    .max(1000, 'limit must be between 1 and 1000')
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Items per page (1-1000)', example: 100 }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: '`nextCursor` of the previous page' }),
+})
+
+export const ViewersQuery = PageQuery.extend({
+  format: z
+    .enum(['json', 'csv'], { error: 'format must be one of: json, csv' })
+    .optional()
+    .openapi({
+      param: { name: 'format', in: 'query' },
+      description: '`csv` (or `Accept: text/csv`): every viewer as CSV, streamed',
+    }),
+})
+
+/** `nextCursor` beside `data` when a page was asked for. */
+export const pageEnvelope = <T extends z.ZodType>(item: T) =>
+  z.object({
+    success: z.literal(true),
+    data: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: 'With `limit`: the cursor of the next page, null on the last one' }),
+  })
+
+export const AnalyticsQuery = z.object({
+  bucket: z
+    .enum(['5m', '1h'], { error: 'bucket must be one of: 5m, 1h' })
+    .default('5m')
+    .openapi({ param: { name: 'bucket', in: 'query' }, description: 'Width of the views-over-time buckets' }),
+})
+
+export const StatusAnalyticsData = z
+  .object({
+    statusId: z.string(),
+    sentAt: z.string(),
+    expiresAt: z.string(),
+    audienceSize: z
+      .number()
+      .int()
+      .openapi({ description: 'Numbers the status was sent to, your own excluded' }),
+    viewerCount: z
+      .number()
+      .int()
+      .openapi({ description: 'Viewers (first view each), your own devices excluded' }),
+    reachPercent: z
+      .number()
+      .nullable()
+      .openapi({ description: 'viewerCount ÷ audienceSize × 100; null without an audience' }),
+    notViewed: z.array(z.string()).openapi({ description: 'Audience numbers with no view yet' }),
+    unresolvedViewers: z
+      .number()
+      .int()
+      .openapi({ description: 'Viewers known only by LID (counted, but not matched to a number)' }),
+    viewsOverTime: z.object({
+      bucket: z.enum(['5m', '1h']),
+      points: z.array(z.object({ start: z.string(), views: z.number().int(), total: z.number().int() })),
+    }),
+  })
+  .openapi('StatusAnalytics')
+
 export const DeleteStatusData = z.object({
   statusId: z.string(),
   message: z.string(),

@@ -56,6 +56,7 @@ export const Errors = {
   notPairingSession: ['conflict', 'Session uses QR code authentication'],
   // statuses
   statusNotFound: ['not_found', 'Status not found'],
+  invalidCursor: ['bad_request', 'cursor is not a cursor this list gave out'],
   sendPrepareTimeout: ['timeout', 'WhatsApp took too long to prepare the status'],
   sendAckTimeout: ['timeout', 'No acknowledgement from WhatsApp in time'],
   sendConnectionClosed: ['unavailable', 'The WhatsApp connection closed before the status was acknowledged'],

@@ -8,6 +8,7 @@ import { registerQrCode } from './sessions/qr-code.js'
 import { registerRequestPairingCode } from './sessions/request-pairing-code.js'
 import { registerRestartSession } from './sessions/restart.js'
 import { registerUpdatePhoneNumber } from './sessions/update-phone.js'
+import { registerStatusAnalytics } from './statuses/analytics.js'
 import { registerDeleteStatus } from './statuses/delete.js'
 import { registerListStatuses } from './statuses/list.js'
 import { registerSendStatus } from './statuses/send.js'
@@ -37,6 +38,7 @@ export const registerRoutes = (app: App) => {
     registerListStatuses,
     registerStatusViewers,
     registerDeleteStatus,
+    registerStatusAnalytics,
     registerUploadImage,
     registerUploadVideo,
     registerCreateUploadLink,

@@ -10,7 +10,9 @@ import {
   requireSession,
   type ServiceContext,
 } from './context.js'
+import { type PageRequest, pageOf } from './pages.js'
 import { jsonListPerSource, jsonPerSource } from './prepared-json.js'
+import { type BucketName, statusAnalytics, viewersCsvStream } from './status-analytics.js'
 import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
 import { isConnected, toStatusView, toViewer } from './views.js'
@@ -89,12 +91,53 @@ export class StatusService {
   }
 
   private inWindow(statuses: (StatusRecord & { viewerCount: number })[], now: number) {
+    return statusListAnswer(this.windowed(statuses, now))
+  }
+
+  private windowed(statuses: (StatusRecord & { viewerCount: number })[], now: number) {
     const oldest = now - this.ctx.config.STATUS_RETENTION_HOURS * 3_600_000
     // The list itself when nothing is older than the window (the usual case), so its answer stays cached.
-    const kept = statuses.every((status) => status.createdAt >= oldest)
+    return statuses.every((status) => status.createdAt >= oldest)
       ? statuses
       : statuses.filter((status) => status.createdAt >= oldest)
-    return statusListAnswer(kept)
+  }
+
+  /** One page of the retention window's statuses, newest first. */
+  async listPage(sessionId: string, request: PageRequest) {
+    await requireSession(this.ctx, sessionId)
+    const now = this.ctx.clock()
+    const statuses = this.windowed(await this.ctx.repos.statuses.listActive(sessionId, now), now)
+    const page = pageOf(statuses, (status) => [status.createdAt, status.id], 'descending', request)
+    return { data: page.items.map(toStatusView), nextCursor: page.nextCursor }
+  }
+
+  /** The viewers of a status, first view first, whole (CSV, analytics) or a page at a time. */
+  private async viewersOf(sessionId: string, statusId: string) {
+    await requireSession(this.ctx, sessionId)
+    const viewers = await this.ctx.repos.viewers.listForStatus(sessionId, statusId)
+    if (!viewers) throw appError('statusNotFound')
+    return viewers
+  }
+
+  async viewersPage(sessionId: string, statusId: string, request: PageRequest) {
+    const viewers = await this.viewersOf(sessionId, statusId)
+    const page = pageOf(viewers, (viewer) => [viewer.viewedAt, viewer.jid], 'ascending', request)
+    return { data: page.items.map(toViewer), nextCursor: page.nextCursor }
+  }
+
+  async viewersCsv(sessionId: string, statusId: string) {
+    return viewersCsvStream(await this.viewersOf(sessionId, statusId))
+  }
+
+  /** Reach, the audience still to view and views over time of one status. */
+  async analytics(sessionId: string, statusId: string, bucket: BucketName) {
+    const session = await requireSession(this.ctx, sessionId)
+    const [status, viewers] = await Promise.all([
+      this.ctx.repos.statuses.get(sessionId, statusId),
+      this.ctx.repos.viewers.listForStatus(sessionId, statusId),
+    ])
+    if (!status || !viewers) throw appError('statusNotFound')
+    return statusAnalytics(status, viewers, session.ownNumber, bucket)
   }
 
   /** Who viewed a status, first view first, as the JSON answer; one round trip with its 404. */

@@ -30,6 +30,15 @@ export interface SendResult {
   contactCount: number
 }
 
+export interface StatusAnalytics {
+  statusId: string
+  audienceSize: number
+  viewerCount: number
+  reachPercent: number | null
+  notViewed: string[]
+  unresolvedViewers: number
+}
+
 export interface UploadLink {
   filename: string
   uploadUrl: string
@@ -104,6 +113,29 @@ export class Api {
       'DELETE',
       `/api/sessions/${encodeURIComponent(id)}/delete-status/${encodeURIComponent(statusId)}`,
     )
+  analytics = (id: string, statusId: string) =>
+    this.call<StatusAnalytics>(
+      'GET',
+      `/api/sessions/${encodeURIComponent(id)}/analytics/statuses/${encodeURIComponent(statusId)}`,
+    )
+
+  /** Every viewer of a status as the API's CSV. */
+  async viewersCsv(id: string, statusId: string): Promise<Blob> {
+    const path = `/api/sessions/${encodeURIComponent(id)}/status-viewers/${encodeURIComponent(statusId)}?format=csv`
+    let response: Response
+    try {
+      response = await fetch(path, { headers: { 'x-api-key': this.key } })
+    } catch {
+      throw new ApiError(0, NETWORK_ERROR)
+    }
+    if (!response.ok) {
+      const json = (await response.json().catch(() => null)) as { error?: string } | null
+      if (response.status === 401) this.onUnauthorized()
+      throw new ApiError(response.status, json?.error ?? `The server answered ${response.status}`)
+    }
+    return response.blob()
+  }
+
   stats = () => this.call<Stats>('GET', '/api/stats')
   storage = () => this.call<Storage>('GET', '/api/storage')
   /** An uploaded file's bytes, or null once it is gone (deleted, or never stored here). */

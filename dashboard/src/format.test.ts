@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fieldOf } from './field-errors.js'
-import { formatLeft, parseAudience, reachPercent, viewersCsv } from './format.js'
+import { formatLeft, parseAudience, reachPercent } from './format.js'
 import { parseRoute } from './hooks.js'
 
 describe('parseAudience', () => {
@@ -18,20 +18,6 @@ describe('parseAudience', () => {
     expect(parseAudience('123456789').invalid).toEqual(['123456789'])
     expect(parseAudience('1234567890123456').invalid).toEqual(['1234567890123456'])
     expect(parseAudience('1234567890,123456789012345').numbers).toHaveLength(2)
-  })
-})
-
-describe('viewersCsv', () => {
-  it('writes a header and one quoted-where-needed row per viewer', () => {
-    const csv = viewersCsv([
-      { number: '15550001', lid: null, jid: '15550001@s.whatsapp.net', viewedAt: '2026-01-01T00:00:00.000Z' },
-      { number: null, lid: '99,"9"', jid: '999@lid', viewedAt: '2026-01-01T00:01:00.000Z' },
-    ])
-    expect(csv).toBe(
-      'number,lid,jid,viewedAt\r\n' +
-        '15550001,,15550001@s.whatsapp.net,2026-01-01T00:00:00.000Z\r\n' +
-        ',"99,""9""",999@lid,2026-01-01T00:01:00.000Z\r\n',
-    )
   })
 })
 

@@ -83,18 +83,3 @@ export const FONTS: { id: number; name: string; family: string; weight: number }
 export const fontFor = (id: number | null | undefined) => FONTS.find((font) => font.id === id) ?? FONTS[0]!
 
 export const BACKGROUNDS = ['#315575', '#1f7a57', '#8e3b46', '#6b4f9e', '#b5651d', '#243447', '#c2185b']
-
-/** The rows of the viewers CSV: RFC 4180 quoting, a header line, CRLF line ends. */
-export const viewersCsv = (
-  viewers: { number: string | null; lid: string | null; jid: string; viewedAt: string }[],
-): string => {
-  const cell = (value: string | null) => {
-    const text = value ?? ''
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
-  }
-  const lines = [['number', 'lid', 'jid', 'viewedAt'].join(',')]
-  for (const viewer of viewers) {
-    lines.push([viewer.number, viewer.lid, viewer.jid, viewer.viewedAt].map(cell).join(','))
-  }
-  return `${lines.join('\r\n')}\r\n`
-}

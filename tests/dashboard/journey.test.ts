@@ -291,6 +291,11 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await sim.view(bob.phone, owner.phone, text!.waMessageId!)
     await table.getByText(`+${bob.phone}`).waitFor(UI)
     await page.getByTestId('viewers-summary').getByText('67 % reach').waitFor(UI)
+    // Who has not viewed yet, from the API's analytics.
+    const notViewed = page.getByTestId('not-viewed')
+    await notViewed.getByText('Not viewed yet: 1 of 3').waitFor(UI)
+    await notViewed.getByText('Not viewed yet').click()
+    await notViewed.getByText(`+${carol.phone}`).waitFor(UI)
     await eventually(async () =>
       expect(await page.getByRole('img', { name: /Views over time: 2 views/ }).isVisible()).toBe(true),
     )

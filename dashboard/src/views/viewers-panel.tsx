@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { SessionView, StatusView, Viewer } from '../../../shared/schemas.js'
-import type { Api } from '../api.js'
-import { formatClock, formatNumber, formatTime, reachPercent, viewersCsv } from '../format.js'
+import type { Api, StatusAnalytics } from '../api.js'
+import { formatClock, formatNumber, formatTime } from '../format.js'
 import { sessionHref } from '../hooks.js'
 import type { Live } from '../live.js'
 import { StatusPreview } from './status-preview.js'
@@ -20,15 +20,32 @@ interface ViewersPanelProps {
 export const ViewersPanel = ({ api, live, session, statusId }: ViewersPanelProps) => {
   const [status, setStatus] = useState<StatusView | null>(null)
   const [viewers, setViewers] = useState<Viewer[] | null>(null)
+  const [analytics, setAnalytics] = useState<StatusAnalytics | null>(null)
   const [error, setError] = useState<string | null>(null)
   const sessionId = session.sessionId
 
   useEffect(() => {
+    // Reach and the not-yet-viewed list come from the API's analytics, read again (at most once a
+    // second) while views arrive.
+    let timer: ReturnType<typeof setTimeout> | null = null
+    const loadAnalytics = () =>
+      api.analytics(sessionId, statusId).then(setAnalytics, (e: Error) => setError(e.message))
+    const analyticsSoon = () => {
+      timer ??= setTimeout(() => {
+        timer = null
+        void loadAnalytics()
+      }, 1_000)
+    }
     const load = () => {
-      Promise.all([api.viewers(sessionId, statusId), api.statuses(sessionId)])
-        .then(([list, statuses]) => {
+      Promise.all([
+        api.viewers(sessionId, statusId),
+        api.statuses(sessionId),
+        api.analytics(sessionId, statusId),
+      ])
+        .then(([list, statuses, reach]) => {
           setViewers([...list].sort(byViewTime))
           setStatus(statuses.find((s) => s.id === statusId) ?? null)
+          setAnalytics(reach)
           setError(null)
         })
         .catch((e: Error) => setError(e.message))
@@ -44,6 +61,7 @@ export const ViewersPanel = ({ api, live, session, statusId }: ViewersPanelProps
           for (const viewer of update.viewers) if (!known.has(viewer.jid)) known.set(viewer.jid, viewer)
           return [...known.values()].sort(byViewTime)
         })
+        analyticsSoon()
       }),
       live.on('status-deleted', (event) => {
         if (event.sessionId === sessionId && event.statusId === statusId)
@@ -51,19 +69,24 @@ export const ViewersPanel = ({ api, live, session, statusId }: ViewersPanelProps
       }),
     ]
     return () => {
+      if (timer) clearTimeout(timer)
       for (const stop of stops) stop()
     }
   }, [api, live, sessionId, statusId])
 
-  const download = () => {
-    const blob = new Blob([viewersCsv(viewers ?? [])], { type: 'text/csv;charset=utf-8' })
-    const link = document.createElement('a')
-    link.href = URL.createObjectURL(blob)
-    link.download = `viewers-${sessionId}-${statusId}.csv`
-    document.body.append(link)
-    link.click()
-    link.remove()
-    setTimeout(() => URL.revokeObjectURL(link.href), 1_000)
+  const download = async () => {
+    try {
+      const blob = await api.viewersCsv(sessionId, statusId)
+      const link = document.createElement('a')
+      link.href = URL.createObjectURL(blob)
+      link.download = `viewers-${sessionId}-${statusId}.csv`
+      document.body.append(link)
+      link.click()
+      link.remove()
+      setTimeout(() => URL.revokeObjectURL(link.href), 1_000)
+    } catch (e) {
+      setError((e as Error).message)
+    }
   }
 
   const count = viewers?.length ?? 0
@@ -92,13 +115,31 @@ export const ViewersPanel = ({ api, live, session, statusId }: ViewersPanelProps
               {status.contactCount === 1 ? '' : 's'}.
             </p>
             <p data-testid="viewers-summary">
-              <b>{count}</b> viewer{count === 1 ? '' : 's'} · {reachPercent(count, status.contactCount)} %
-              reach
+              <b>{count}</b> viewer{count === 1 ? '' : 's'}
+              {analytics?.reachPercent != null && <> · {Math.round(analytics.reachPercent)} % reach</>}
             </p>
           </div>
         </div>
       )}
       {viewers && viewers.length > 0 && <ViewsChart viewers={viewers} since={status?.timestamp ?? null} />}
+      {analytics && analytics.notViewed.length > 0 && (
+        <details class="not-viewed" data-testid="not-viewed">
+          <summary>
+            Not viewed yet: {analytics.notViewed.length} of {analytics.audienceSize}
+          </summary>
+          <ul>
+            {analytics.notViewed.map((number) => (
+              <li key={number}>{formatNumber(number)}</li>
+            ))}
+          </ul>
+          {analytics.unresolvedViewers > 0 && (
+            <p class="muted small">
+              {analytics.unresolvedViewers} viewer{analytics.unresolvedViewers === 1 ? ' is' : 's are'} known
+              only by LID and may be among these.
+            </p>
+          )}
+        </details>
+      )}
       {viewers === null && !error && <p class="muted">Loading…</p>}
       {viewers?.length === 0 && <p class="muted">No views yet. They appear here as they happen.</p>}
       {viewers && viewers.length > 0 && (
