@@ -9,6 +9,7 @@ import { edgePeerAddress } from './middleware/client-address.js'
 import { createRateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
 import { requestPipeline } from './middleware/request-pipeline.js'
 import { registerRoutes } from './routes/index.js'
+import { AnalyticsService } from './services/analytics-service.js'
 import type { ServiceContext } from './services/context.js'
 import { SessionService } from './services/session-service.js'
 import { StatusService } from './services/status-service.js'
@@ -38,6 +39,7 @@ export const createApp = (deps: AppDeps): App => {
   if (!deps.resolveHost)
     logger.warn({}, 'no DNS resolver given: URL statuses are checked by literal host only')
   const services: Services = {
+    analytics: new AnalyticsService(ctx),
     sessions: new SessionService(ctx),
     statuses: new StatusService(ctx),
     uploads: new UploadService(ctx, deps.uploadLinkSecret ?? uploadLinkSecretFromApiKey(deps.apiKey)),

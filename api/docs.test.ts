@@ -22,6 +22,8 @@ const EVERY_ROUTE = [
   'GET /api/sessions/{sessionId}/status-viewers/{statusId}',
   'DELETE /api/sessions/{sessionId}/delete-status/{statusId}',
   'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}',
+  'GET /api/sessions/{sessionId}/analytics/contacts',
+  'GET /api/sessions/{sessionId}/analytics/daily',
   'POST /api/upload-image',
   'POST /api/upload-video',
   'POST /api/uploads',

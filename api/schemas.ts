@@ -289,6 +289,74 @@ export const StatusAnalyticsData = z
   })
   .openapi('StatusAnalytics')
 
+export const ContactsQuery = PageQuery.extend({
+  last: z.coerce
+    .number()
+    .int()
+    .min(1, 'last must be between 1 and 200')
+    .max(200, 'last must be between 1 and 200')
+    .default(10)
+    .openapi({
+      param: { name: 'last', in: 'query' },
+      description: 'How many of the latest sent statuses to look at',
+    }),
+  sort: z
+    .enum(['most-viewed', 'least-viewed'], { error: 'sort must be one of: most-viewed, least-viewed' })
+    .default('most-viewed')
+    .openapi({
+      param: { name: 'sort', in: 'query' },
+      description: '`most-viewed`: who always views first; `least-viewed`: who never does first',
+    }),
+})
+
+export const ContactsData = z
+  .object({
+    statuses: z.number().int().openapi({ description: 'Sent statuses looked at (at most `last`)' }),
+    since: z.string().nullable().openapi({ description: 'When the oldest of them was sent' }),
+    unresolvedViews: z
+      .number()
+      .int()
+      .openapi({ description: 'Views by LID-only viewers, not tied to a number' }),
+    contacts: z.array(
+      z.object({
+        number: z.string(),
+        received: z.number().int(),
+        viewed: z.number().int(),
+        viewRate: z
+          .number()
+          .nullable()
+          .openapi({ description: 'viewed ÷ received × 100; null if none received' }),
+        firstViewAt: z.string().nullable(),
+        lastViewAt: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi('ContactAnalytics')
+
+export const DailyQuery = z.object({
+  days: z.coerce
+    .number()
+    .int()
+    .min(1, 'days must be between 1 and 366')
+    .max(366, 'days must be between 1 and 366')
+    .default(30)
+    .openapi({ param: { name: 'days', in: 'query' }, description: 'UTC days up to today' }),
+})
+
+export const DailyData = z
+  .object({
+    days: z.array(
+      z.object({
+        day: z.string().openapi({ example: '2026-12-01' }),
+        statusesSent: z.number().int(),
+        audience: z.number().int(),
+        views: z.number().int(),
+        uniqueViewers: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('DailyAnalytics')
+
 export const DeleteStatusData = z.object({
   statusId: z.string(),
   message: z.string(),

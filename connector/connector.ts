@@ -90,6 +90,7 @@ export class Connector {
       mediaInUse,
       // A minute past the longest a live send waits for a late ack.
       pendingGiveUpMs: deps.config.STATUS_ACK_FINAL_TIMEOUT_MS + 60_000,
+      historyMs: deps.config.ANALYTICS_HISTORY_DAYS * 86_400_000,
       onDeleted: (status) => this.ingest.forgetStatus(status.sessionId, status.id),
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }

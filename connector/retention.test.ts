@@ -96,6 +96,80 @@ describe('status retention', () => {
     expect(events).toHaveLength(2)
   })
 
+  it('keeps what analytics need of expired sent statuses for the history window, then drops it', async () => {
+    db = await openTestDatabase()
+    const repos = createRepositories(db.client)
+    const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
+    let now = NOW
+    const job = new RetentionJob({
+      repos,
+      media,
+      events: new InProcessBus(),
+      logger: pino({ level: 'silent' }),
+      intervalMs: 60_000,
+      now: () => now,
+      orphanUploadAgeMs: HOUR,
+      pendingGiveUpMs: 360_000,
+      historyMs: 48 * HOUR,
+    })
+    const sent = await repos.statuses.insert(
+      newStatus({
+        sessionId: 'a',
+        state: 'sent',
+        createdAt: NOW - 25 * HOUR,
+        expiresAt: NOW - HOUR,
+        targetNumbers: '1,2',
+      }),
+    )
+    // A send that failed never reached anyone: nothing to analyse.
+    await repos.statuses.insert(
+      newStatus({ sessionId: 'a', state: 'failed', createdAt: NOW - 25 * HOUR, expiresAt: NOW - HOUR }),
+    )
+    await repos.viewers.recordMany([
+      {
+        sessionId: 'a',
+        statusId: sent.id,
+        jid: '1@s.whatsapp.net',
+        number: '1',
+        lid: null,
+        isReal: true,
+        viewedAt: NOW - 24 * HOUR,
+      },
+    ])
+    await expect(job.runOnce()).resolves.toBe(2)
+    expect(await repos.statuses.get('a', sent.id)).toBeNull()
+    expect(await repos.analytics.recentStatuses('a', 10)).toEqual([
+      { id: sent.id, createdAt: NOW - 25 * HOUR, targetNumbers: '1,2' },
+    ])
+    expect(await repos.analytics.viewsOf('a', [sent.id])).toEqual([
+      { statusId: sent.id, jid: '1@s.whatsapp.net', number: '1', viewedAt: NOW - 24 * HOUR },
+    ])
+    // Once the status is older than the history window, it goes for good.
+    now = NOW + 24 * HOUR
+    await job.runOnce()
+    expect(await repos.analytics.recentStatuses('a', 10)).toEqual([])
+    expect(await repos.analytics.viewsOf('a', [sent.id])).toEqual([])
+  })
+
+  it('keeps no history with historyMs 0', async () => {
+    db = await openTestDatabase()
+    const repos = createRepositories(db.client)
+    const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
+    const job = new RetentionJob({
+      repos,
+      media,
+      events: new InProcessBus(),
+      logger: pino({ level: 'silent' }),
+      intervalMs: 60_000,
+      now: () => NOW,
+      orphanUploadAgeMs: HOUR,
+      pendingGiveUpMs: 360_000,
+    })
+    await repos.statuses.insert(newStatus({ sessionId: 'a', state: 'sent', expiresAt: NOW - HOUR }))
+    await expect(job.runOnce()).resolves.toBe(1)
+    expect(await repos.analytics.recentStatuses('a', 10)).toEqual([])
+  })
+
   it('removes uploads no status uses once their link and grace are over, with their files', async () => {
     db = await openTestDatabase()
     const repos = createRepositories(db.client)

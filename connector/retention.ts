@@ -23,6 +23,11 @@ export interface RetentionDeps {
   orphanUploadAgeMs: number
   /** Uploads a send of this process is reading right now, before its status row refers to them. */
   mediaInUse?: MediaInUse
+  /**
+   * How long analytics keep an expired status's audience and views (ANALYTICS_HISTORY_DAYS);
+   * 0: not at all. Default 0.
+   */
+  historyMs?: number
   /** Told about every status removed, so caches holding its id can let go. */
   onDeleted?: (status: StatusRecord) => void
 }
@@ -56,8 +61,8 @@ export class MediaInUse {
 }
 
 /**
- * Removes statuses past their expiry (with their viewers), then the uploads no status uses any
- * more, and tells clients once per session that its list changed. Then it sweeps orphans: uploads
+ * Removes statuses past their expiry (with their viewers; what analytics need of them moves to
+ * the history, kept `historyMs`), then the uploads no status uses any more, and tells clients once per session that its list changed. Then it sweeps orphans: uploads
  * that no status has ever used (or uses any more) and signed-link records whose file never came,
  * once they are `orphanUploadAgeMs` old. Runs at start and then every `intervalMs`, on a single
  * timer for the whole connector.
@@ -116,7 +121,12 @@ export class RetentionJob {
 
   private async removeExpired(): Promise<number> {
     const { repos, media, events, logger } = this.deps
-    const expired = await repos.statuses.deleteExpired(this.deps.now())
+    const now = this.deps.now()
+    const historyMs = this.deps.historyMs ?? 0
+    const expired = await repos.statuses.deleteExpired(now, { archive: historyMs > 0 })
+    await repos.statuses
+      .pruneArchive(now - historyMs)
+      .catch((error) => logger.warn({ err: error }, 'trimming the analytics history failed'))
     if (!expired.length) return 0
     for (const status of expired) this.deps.onDeleted?.(status)
 

@@ -50,6 +50,11 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_ANON_MAX: int(60, 1),
   RATE_LIMIT_WINDOW_MS: int(15 * 60 * 1000, 1000),
   STATUS_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  /**
+   * Days an expired status's audience and views are kept for analytics (who views, daily totals)
+   * after the status itself is removed; 0 keeps none.
+   */
+  ANALYTICS_HISTORY_DAYS: int(365, 0),
   CLEANUP_INTERVAL_MS: int(5 * 60 * 1000, 1000),
   /**
    * How long a send waits for the server's ack once the stanza is written. Past it the send answers

@@ -1,4 +1,7 @@
 import type { App } from '../types.js'
+import { registerContactAnalytics } from './analytics/contacts.js'
+import { registerDailyAnalytics } from './analytics/daily.js'
+import { registerStatusAnalytics } from './analytics/status.js'
 import { registerConnectionStatus } from './sessions/connection-status.js'
 import { registerCreateSession } from './sessions/create.js'
 import { registerDeleteSession } from './sessions/delete.js'
@@ -8,7 +11,6 @@ import { registerQrCode } from './sessions/qr-code.js'
 import { registerRequestPairingCode } from './sessions/request-pairing-code.js'
 import { registerRestartSession } from './sessions/restart.js'
 import { registerUpdatePhoneNumber } from './sessions/update-phone.js'
-import { registerStatusAnalytics } from './statuses/analytics.js'
 import { registerDeleteStatus } from './statuses/delete.js'
 import { registerListStatuses } from './statuses/list.js'
 import { registerSendStatus } from './statuses/send.js'
@@ -39,6 +41,8 @@ export const registerRoutes = (app: App) => {
     registerStatusViewers,
     registerDeleteStatus,
     registerStatusAnalytics,
+    registerContactAnalytics,
+    registerDailyAnalytics,
     registerUploadImage,
     registerUploadVideo,
     registerCreateUploadLink,

@@ -12,7 +12,7 @@ import {
 } from './context.js'
 import { type PageRequest, pageOf } from './pages.js'
 import { jsonListPerSource, jsonPerSource } from './prepared-json.js'
-import { type BucketName, statusAnalytics, viewersCsvStream } from './status-analytics.js'
+import { viewersCsvStream } from './status-analytics.js'
 import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
 import { isConnected, toStatusView, toViewer } from './views.js'
@@ -127,17 +127,6 @@ export class StatusService {
 
   async viewersCsv(sessionId: string, statusId: string) {
     return viewersCsvStream(await this.viewersOf(sessionId, statusId))
-  }
-
-  /** Reach, the audience still to view and views over time of one status. */
-  async analytics(sessionId: string, statusId: string, bucket: BucketName) {
-    const session = await requireSession(this.ctx, sessionId)
-    const [status, viewers] = await Promise.all([
-      this.ctx.repos.statuses.get(sessionId, statusId),
-      this.ctx.repos.viewers.listForStatus(sessionId, statusId),
-    ])
-    if (!status || !viewers) throw appError('statusNotFound')
-    return statusAnalytics(status, viewers, session.ownNumber, bucket)
   }
 
   /** Who viewed a status, first view first, as the JSON answer; one round trip with its 404. */

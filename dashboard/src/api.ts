@@ -39,6 +39,30 @@ export interface StatusAnalytics {
   unresolvedViewers: number
 }
 
+export interface ContactReach {
+  number: string
+  received: number
+  viewed: number
+  viewRate: number | null
+  firstViewAt: string | null
+  lastViewAt: string | null
+}
+
+export interface ContactAnalytics {
+  statuses: number
+  since: string | null
+  unresolvedViews: number
+  contacts: ContactReach[]
+}
+
+export interface DayTotals {
+  day: string
+  statusesSent: number
+  audience: number
+  views: number
+  uniqueViewers: number
+}
+
 export interface UploadLink {
   filename: string
   uploadUrl: string
@@ -117,6 +141,17 @@ export class Api {
     this.call<StatusAnalytics>(
       'GET',
       `/api/sessions/${encodeURIComponent(id)}/analytics/statuses/${encodeURIComponent(statusId)}`,
+    )
+
+  contacts = (id: string, sort: 'most-viewed' | 'least-viewed', last = 20) =>
+    this.call<ContactAnalytics>(
+      'GET',
+      `/api/sessions/${encodeURIComponent(id)}/analytics/contacts?last=${last}&sort=${sort}&limit=10`,
+    )
+  daily = (id: string, days = 14) =>
+    this.call<{ days: DayTotals[] }>(
+      'GET',
+      `/api/sessions/${encodeURIComponent(id)}/analytics/daily?days=${days}`,
     )
 
   /** Every viewer of a status as the API's CSV. */

@@ -23,10 +23,12 @@ describe('migrate', () => {
       'lid_map',
       'schema_migrations',
       'sessions',
+      'status_archive',
       'status_versions',
       'status_viewers',
       'statuses',
       'uploads',
+      'viewer_archive',
       'wa_auth_creds',
       'wa_auth_keys',
     ])

@@ -142,6 +142,34 @@ export const migrations: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 4,
+    name: 'analytics history',
+    statements: [
+      // What analytics need of a status once it expired and left the live tables: when it went
+      // out and to whom, and who viewed it when. Kept for ANALYTICS_HISTORY_DAYS.
+      `CREATE TABLE status_archive (
+        session_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        target_numbers TEXT NOT NULL,
+        PRIMARY KEY (session_id, id)
+      ) WITHOUT ROWID`,
+      'CREATE INDEX status_archive_by_age ON status_archive (session_id, created_at)',
+      'CREATE INDEX status_archive_by_time ON status_archive (created_at)',
+      `CREATE TABLE viewer_archive (
+        session_id TEXT NOT NULL,
+        status_id TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        number TEXT,
+        viewed_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, status_id, jid)
+      ) WITHOUT ROWID`,
+      // Daily totals read a session's views by time.
+      'CREATE INDEX viewer_archive_by_time ON viewer_archive (session_id, viewed_at)',
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -328,7 +328,8 @@ const activityReadModel = (
         () => drop(sessionId),
         () => innerStatuses.deleteAllForSession(sessionId),
       ),
-    deleteExpired: (now) => writing(dropAll, () => innerStatuses.deleteExpired(now)),
+    deleteExpired: (now, options) => writing(dropAll, () => innerStatuses.deleteExpired(now, options)),
+    pruneArchive: (before) => innerStatuses.pruneArchive(before),
     failStalePending: (before, error) =>
       writing(dropAll, () => innerStatuses.failStalePending(before, error)),
 

@@ -141,9 +141,16 @@ export interface StatusesRepo {
   update(sessionId: string, id: string, patch: StatusPatch): Promise<StatusRecord | null>
   /** Deletes the status and its viewers in one transaction. */
   delete(sessionId: string, id: string): Promise<StatusRecord | null>
+  /** Removes a session's statuses, viewers and their archived history. */
   deleteAllForSession(sessionId: string): Promise<StatusRecord[]>
   /** Deletes statuses (and their viewers) whose expiry is at or before `now`; returns them. */
-  deleteExpired(now: number): Promise<StatusRecord[]>
+  /**
+   * Removes the statuses expired at `now` with their viewers; with `archive`, sent ones are first
+   * copied into the analytics history (status_archive, viewer_archive).
+   */
+  deleteExpired(now: number, options?: { archive?: boolean }): Promise<StatusRecord[]>
+  /** Drops analytics history of statuses sent before `before`. */
+  pruneArchive(before: number): Promise<void>
   /**
    * Marks `failed` (with `error`) every status still `pending` that was created before `before`:
    * sends whose process went away before a verdict. Returns how many.
@@ -232,6 +239,32 @@ export interface StorageUsage {
   viewers: number
 }
 
+/** A sent status as analytics across statuses need it (live or from the history). */
+export interface SentStatusSummary {
+  id: string
+  createdAt: number
+  targetNumbers: string
+}
+
+export interface ViewSummary {
+  statusId: string
+  jid: string
+  number: string | null
+  viewedAt: number
+}
+
+/** Reads across a session's statuses, live and archived (shared/db/repositories/analytics.ts). */
+export interface AnalyticsRepo {
+  /** The last `limit` sent statuses, newest first. */
+  recentStatuses(sessionId: string, limit: number): Promise<SentStatusSummary[]>
+  /** Sent statuses created at or after `since`, oldest first. */
+  statusesSince(sessionId: string, since: number): Promise<SentStatusSummary[]>
+  /** The views (first view each) of these statuses. */
+  viewsOf(sessionId: string, statusIds: readonly string[]): Promise<ViewSummary[]>
+  /** Views at or after `since`. */
+  viewsSince(sessionId: string, since: number): Promise<ViewSummary[]>
+}
+
 export interface Repositories {
   sessions: SessionsRepo
   statuses: StatusesRepo
@@ -239,6 +272,7 @@ export interface Repositories {
   uploads: UploadsRepo
   lidMap: LidMapRepo
   commandLog: CommandLogRepo
+  analytics: AnalyticsRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

@@ -260,6 +260,16 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await expectNoSideScroll(page)
     await shot('05-statuses')
 
+    // ── a media URL (this one holds no media, so it goes out as text with the link) ───────────
+    await page.getByRole('radio', { name: 'Media URL' }).check({ force: true })
+    await page.getByLabel('Media URL (http or https)').fill('https://93.184.215.14/news/today')
+    await page.getByLabel('Audience').fill(bob.phone)
+    await page.getByRole('button', { name: 'Post status' }).click()
+    await page.getByTestId('send-outcome').getByText('Sent to 1 contact.').waitFor(UI)
+    const linked = (await statusesOf(product, 'phone-qr')).find((s) => s.type === 'url')
+    expect(linked).toMatchObject({ content: 'https://93.184.215.14/news/today', state: 'sent' })
+    await page.locator(`[data-status="${linked?.id}"]`).getByText('93.184.215.14').waitFor(UI)
+
     // ── WhatsApp refuses a status: the page says so, with the reason ──────────────────────────
     sim.setStatusAck(owner.phone, { error: 479 })
     await page.getByRole('radio', { name: 'Text' }).check({ force: true })
@@ -338,6 +348,17 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await imageRow.waitFor({ state: 'detached', ...UI })
     expect((await statusesOf(product, 'phone-qr')).map((s) => s.id)).not.toContain(image?.id)
 
+    // Who views, across the session's sent statuses: Alice saw hers, Bob one of two, Carol none yet.
+    const audience = page.getByTestId('audience-table')
+    await eventually(async () => {
+      const rows = await audience.locator('tbody tr').allInnerTexts()
+      expect(rows.map((row) => row.replace(/\s+/g, ' ').trim().split(' (')[0])).toEqual([
+        `+${alice.phone} 1 of 1`,
+        `+${bob.phone} 1 of 2`,
+        `+${carol.phone} 0 of 1`,
+      ])
+    })
+
     // ── the server restarts: the page says it is offline, then comes back by itself ───────────
     expect(problems.take()).toEqual(NO_PROBLEMS)
     await product.stop()
@@ -374,6 +395,13 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await page.getByRole('heading', { name: 'Storage by session' }).waitFor(UI)
     await expectNoSideScroll(page)
     await shot('08-overview')
+
+    // Deleting a session asks first, then it is gone.
+    await page.locator('[data-session="phone-code"]').click()
+    await page.getByRole('button', { name: 'Delete session' }).click()
+    await page.getByRole('button', { name: 'Delete', exact: true }).click()
+    await page.locator('[data-session="phone-code"]').waitFor({ state: 'detached', ...UI })
+    expect((await product.api.get('/api/sessions/phone-code/connection-status')).status).toBe(404)
 
     // Signing out forgets the key.
     await page.getByRole('button', { name: 'Sign out' }).click()

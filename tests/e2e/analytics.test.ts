@@ -74,6 +74,23 @@ describe.each(MODES)('status analytics (%s)', (mode) => {
     } while (cursor)
     expect(paged).toEqual(whole)
 
+    // Across statuses: who views, and today's totals.
+    const contactsAnswer = await product.api.get<{
+      contacts: { number: string; received: number; viewed: number }[]
+    }>('/api/sessions/reach/analytics/contacts?sort=least-viewed')
+    expect(
+      contactsAnswer.data.contacts.map(({ number, received, viewed }) => ({ number, received, viewed })),
+    ).toEqual([
+      { number: contacts[2]!.phone, received: 1, viewed: 0 },
+      ...[first!.phone, second!.phone].sort().map((number) => ({ number, received: 1, viewed: 1 })),
+    ])
+    const daily = await product.api.get<{
+      days: { statusesSent: number; views: number; uniqueViewers: number }[]
+    }>('/api/sessions/reach/analytics/daily?days=1')
+    expect(daily.data.days).toEqual([
+      expect.objectContaining({ statusesSent: 1, audience: 3, views: 2, uniqueViewers: 2 }),
+    ])
+
     const csv = await fetch(`${product.api.baseUrl}/api/sessions/reach/status-viewers/${statusId}`, {
       headers: { 'x-api-key': product.apiKey, accept: 'text/csv' },
     })

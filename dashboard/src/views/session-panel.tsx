@@ -3,6 +3,7 @@ import type { SessionView } from '../../../shared/schemas.js'
 import type { Api } from '../api.js'
 import { formatNumber, formatTime } from '../format.js'
 import type { Live } from '../live.js'
+import { AudienceCard } from './audience-card.js'
 import { Compose } from './compose.js'
 import { ConfirmButton } from './confirm-button.js'
 import { Linking } from './linking.js'
@@ -138,6 +139,7 @@ export const SessionPanel = ({ api, live, session, statusId, onChanged }: Sessio
             </section>
           )}
           <StatusList api={api} live={live} session={session} sends={sends} />
+          <AudienceCard api={api} live={live} session={session} />
         </>
       )}
     </div>

@@ -1,5 +1,6 @@
 import type { Client } from '@libsql/client'
 import type { Repositories } from '../types.js'
+import { createAnalyticsRepo } from './analytics.js'
 import { createCommandLogRepo } from './command-log.js'
 import { createLidMapRepo } from './lid-map.js'
 import { createSessionsRepo } from './sessions.js'
@@ -20,6 +21,7 @@ export function createRepositories(client: Client): Repositories {
     uploads: createUploadsRepo(client),
     lidMap: createLidMapRepo(client),
     commandLog: createCommandLogRepo(client),
+    analytics: createAnalyticsRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }

@@ -16,6 +16,28 @@ const PATCH_COLUMNS = {
 const MAX_ID_ATTEMPTS = 10
 
 /** Statements that delete the statuses matched by `where` and their viewers, as one write batch. */
+/**
+ * Copies what analytics keep of the sent statuses expired at `now` (and their viewers) into the
+ * archive, in the batch that then deletes them. A status archived before is left as it is.
+ */
+function archiveExpired(now: number): InStatement[] {
+  return [
+    {
+      sql: `INSERT OR IGNORE INTO status_archive (session_id, id, type, created_at, target_numbers)
+            SELECT session_id, id, type, created_at, target_numbers FROM statuses
+            WHERE state = 'sent' AND expires_at <= ?`,
+      args: [now],
+    },
+    {
+      sql: `INSERT OR IGNORE INTO viewer_archive (session_id, status_id, jid, number, viewed_at)
+            SELECT v.session_id, v.status_id, v.jid, v.number, v.viewed_at
+            FROM statuses s JOIN status_viewers v ON v.session_id = s.session_id AND v.status_id = s.id
+            WHERE s.state = 'sent' AND s.expires_at <= ?`,
+      args: [now],
+    },
+  ]
+}
+
 function deleteWithViewers(where: string, args: (string | number)[]): InStatement[] {
   return [
     {
@@ -31,9 +53,13 @@ export function createStatusesRepo(
   client: Client,
   clock: StatusIdClock = createStatusIdClock(),
 ): StatusesRepo {
-  async function deleteMatching(where: string, args: (string | number)[]): Promise<StatusRecord[]> {
-    const [, deleted] = await client.batch(deleteWithViewers(where, args), 'write')
-    return (deleted?.rows ?? []).map(toStatus)
+  async function deleteMatching(
+    where: string,
+    args: (string | number)[],
+    extra: InStatement[] = [],
+  ): Promise<StatusRecord[]> {
+    const results = await client.batch([...extra, ...deleteWithViewers(where, args)], 'write')
+    return (results.at(-1)?.rows ?? []).map(toStatus)
   }
 
   async function get(sessionId: string, id: string): Promise<StatusRecord | null> {
@@ -96,11 +122,33 @@ export function createStatusesRepo(
     },
 
     deleteAllForSession(sessionId) {
-      return deleteMatching('session_id = ?', [sessionId])
+      // The session goes with all its data, its history included.
+      return deleteMatching(
+        'session_id = ?',
+        [sessionId],
+        [
+          { sql: 'DELETE FROM viewer_archive WHERE session_id = ?', args: [sessionId] },
+          { sql: 'DELETE FROM status_archive WHERE session_id = ?', args: [sessionId] },
+        ],
+      )
     },
 
-    deleteExpired(now) {
-      return deleteMatching('expires_at <= ?', [now])
+    deleteExpired(now, options = {}) {
+      return deleteMatching('expires_at <= ?', [now], options.archive ? archiveExpired(now) : [])
+    },
+
+    async pruneArchive(before) {
+      await client.batch(
+        [
+          {
+            sql: `DELETE FROM viewer_archive WHERE (session_id, status_id) IN
+                    (SELECT session_id, id FROM status_archive WHERE created_at < ?)`,
+            args: [before],
+          },
+          { sql: 'DELETE FROM status_archive WHERE created_at < ?', args: [before] },
+        ],
+        'write',
+      )
     },
 
     async failStalePending(before, error) {

@@ -207,3 +207,128 @@ describe('GET …/analytics/statuses/{statusId}', () => {
     ).toBe(401)
   })
 })
+
+describe('GET …/analytics/contacts', () => {
+  /** Three statuses to A, B, C (oldest expired and in the history), A views all, B one, C none. */
+  const seedHistory = async () => {
+    const [a, b, c] = ['628200000001', '628200000002', '628200000003']
+    const targets = `${a},${b},${c},${OWN}`
+    const old = await t.seedStatus('personal', {
+      createdAt: now - 30 * HOUR,
+      expiresAt: now - 6 * HOUR,
+      targetNumbers: targets,
+    })
+    const mid = await t.seedStatus('personal', { createdAt: now - 2 * HOUR, targetNumbers: targets })
+    const recent = await t.seedStatus('personal', { createdAt: now - HOUR, targetNumbers: `${a},${b}` })
+    await t.repos.viewers.recordMany([
+      view(old.id, a, now - 29 * HOUR),
+      view(mid.id, a, now - 2 * HOUR + 60_000),
+      view(mid.id, b, now - 2 * HOUR + 120_000),
+      view(recent.id, a, now - HOUR + 60_000),
+      view(recent.id, OWN, now - HOUR + 60_000),
+      view(recent.id, null, now - HOUR + 90_000, '99887766'),
+    ])
+    // The retention job's expiry: the oldest leaves the live tables for the history.
+    expect(await t.repos.statuses.deleteExpired(now, { archive: true })).toHaveLength(1)
+    expect(await t.repos.statuses.get('personal', old.id)).toBeNull()
+    return { a, b, c }
+  }
+
+  it('ranks who always views and who never does, expired statuses included', async () => {
+    const { a, b, c } = await seedHistory()
+    const most = await body(await t.request('/api/sessions/personal/analytics/contacts'))
+    expect(most).toMatchObject({ success: true, nextCursor: null })
+    expect(most.data).toMatchObject({
+      statuses: 3,
+      unresolvedViews: 1,
+      since: new Date(now - 30 * HOUR).toISOString(),
+    })
+    expect(most.data.contacts).toEqual([
+      {
+        number: a,
+        received: 3,
+        viewed: 3,
+        viewRate: 100,
+        firstViewAt: new Date(now - 29 * HOUR).toISOString(),
+        lastViewAt: new Date(now - HOUR + 60_000).toISOString(),
+      },
+      expect.objectContaining({ number: b, received: 3, viewed: 1, viewRate: 33.3 }),
+      { number: c, received: 2, viewed: 0, viewRate: 0, firstViewAt: null, lastViewAt: null },
+    ])
+    const least = await body(await t.request('/api/sessions/personal/analytics/contacts?sort=least-viewed'))
+    expect(least.data.contacts.map((contact: { number: string }) => contact.number)).toEqual([c, b, a])
+    // Only the last two statuses: C got one of them and viewed none.
+    const lastTwo = await body(await t.request('/api/sessions/personal/analytics/contacts?last=2'))
+    expect(lastTwo.data.statuses).toBe(2)
+    expect(lastTwo.data.contacts).toContainEqual(
+      expect.objectContaining({ number: c, received: 1, viewed: 0 }),
+    )
+  })
+
+  it('pages the ranking and refuses what it cannot read', async () => {
+    await seedHistory()
+    const first = await body(await t.request('/api/sessions/personal/analytics/contacts?limit=2'))
+    expect(first.data.contacts).toHaveLength(2)
+    const rest = await body(
+      await t.request(
+        `/api/sessions/personal/analytics/contacts?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`,
+      ),
+    )
+    expect(rest).toMatchObject({
+      nextCursor: null,
+      data: { contacts: [expect.objectContaining({ viewed: 0 })] },
+    })
+    for (const [query, error] of [
+      ['last=0', 'last must be between 1 and 200'],
+      ['sort=random', 'sort must be one of: most-viewed, least-viewed'],
+      ['limit=1&cursor=zzz', 'cursor is not a cursor this list gave out'],
+    ]) {
+      const res = await t.request(`/api/sessions/personal/analytics/contacts?${query}`)
+      expect(res.status, query).toBe(400)
+      expect(await body(res)).toEqual({ success: false, error })
+    }
+    expect((await t.request('/api/sessions/nobody/analytics/contacts')).status).toBe(404)
+  })
+
+  it('forgets the history of a deleted session', async () => {
+    await seedHistory()
+    expect((await t.request('/api/sessions/personal', { method: 'DELETE' })).status).toBe(200)
+    const left = await t.client.execute(
+      "SELECT (SELECT COUNT(*) FROM status_archive WHERE session_id = 'personal') + (SELECT COUNT(*) FROM viewer_archive WHERE session_id = 'personal') AS n",
+    )
+    expect(Number(left.rows[0]?.n)).toBe(0)
+  })
+})
+
+describe('GET …/analytics/daily', () => {
+  it('totals each UTC day, empty days included, views on the day they happened', async () => {
+    const day = 86_400_000
+    const today = Math.floor(now / day) * day
+    const yesterday = await t.seedStatus('personal', {
+      createdAt: today - day + HOUR,
+      expiresAt: today - day + 2 * HOUR,
+      targetNumbers: `628200000001,628200000002,${OWN}`,
+    })
+    const current = await t.seedStatus('personal', {
+      createdAt: today + 60_000,
+      targetNumbers: '628200000001',
+    })
+    await t.repos.viewers.recordMany([
+      view(yesterday.id, '628200000001', today - day + 2 * HOUR - 1),
+      view(yesterday.id, '628200000002', today + 5_000),
+      view(current.id, '628200000001', today + 120_000),
+      view(current.id, OWN, today + 120_000),
+    ])
+    await t.repos.statuses.deleteExpired(now, { archive: true })
+    const res = await t.request('/api/sessions/personal/analytics/daily?days=3')
+    expect(res.status).toBe(200)
+    const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+    expect((await body(res)).data.days).toEqual([
+      { day: dayOf(today - 2 * day), statusesSent: 0, audience: 0, views: 0, uniqueViewers: 0 },
+      { day: dayOf(today - day), statusesSent: 1, audience: 2, views: 1, uniqueViewers: 1 },
+      { day: dayOf(today), statusesSent: 1, audience: 1, views: 2, uniqueViewers: 2 },
+    ])
+    const bad = await t.request('/api/sessions/personal/analytics/daily?days=400')
+    expect(await body(bad)).toEqual({ success: false, error: 'days must be between 1 and 366' })
+  })
+})

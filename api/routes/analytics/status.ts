@@ -23,6 +23,6 @@ export const registerStatusAnalytics = (app: App) =>
   app.openapi(route, async (c) => {
     const { sessionId, statusId } = c.req.valid('param')
     const { bucket } = c.req.valid('query')
-    const data = await c.get('services').statuses.analytics(sessionId, statusId, bucket)
+    const data = await c.get('services').analytics.status(sessionId, statusId, bucket)
     return c.json({ success: true as const, data }, 200)
   })
