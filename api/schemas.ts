@@ -357,6 +357,17 @@ export const DailyData = z
   })
   .openapi('DailyAnalytics')
 
+export const DeleteStatusQuery = z.object({
+  forEveryone: z
+    .enum(['true', 'false'], { error: 'forEveryone must be true or false' })
+    .optional()
+    .transform((value) => value === 'true')
+    .openapi({
+      param: { name: 'forEveryone', in: 'query' },
+      description: "`true`: also delete it on the audience's phones (WhatsApp revoke)",
+    }),
+})
+
 export const DeleteStatusData = z.object({
   statusId: z.string(),
   message: z.string(),

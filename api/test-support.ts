@@ -107,6 +107,8 @@ export class FakeConnector {
     switch (command.name) {
       case 'session.delete':
         return { loggedOut: false }
+      case 'status.revoke':
+        return { revoked: true }
       case 'session.requestPairingCode': {
         const session = await this.repos.sessions.get(command.input.sessionId)
         return { pairingCode: 'ABCD1234', phoneNumber: session?.phoneNumber ?? '' }

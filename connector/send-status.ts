@@ -278,7 +278,7 @@ const markSent = async ({ ctx, row, messageId, contactCount }: PendingSend): Pro
   if (sent) await announceSent(ctx, sent, messageId)
 }
 
-const lookupLids = async (ctx: SendStatusContext, targets: string[]) => {
+export const lookupLids = async (ctx: Pick<SendStatusContext, 'sock' | 'logger'>, targets: string[]) => {
   try {
     const lookup = ctx.sock.signalRepository.lidMapping.getLIDsForPNs(targets.map(phoneJid))
     return (await withTimeout(lookup, LID_LOOKUP_TIMEOUT_MS)) ?? []

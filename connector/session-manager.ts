@@ -199,6 +199,14 @@ export class SessionManager {
         }
         return (await runtime.sendStatus(input as CommandInput<'status.send'>)) as CommandReply<N>
       }
+      case 'status.revoke': {
+        const runtime = this.runtimes.get(sessionId)
+        if (!runtime) {
+          await this.assertExists(sessionId)
+          throw appError('notConnected')
+        }
+        return (await runtime.revokeStatus(input as CommandInput<'status.revoke'>)) as CommandReply<N>
+      }
     }
     throw appError('unknownCommand', name)
   }

@@ -25,6 +25,7 @@ import type { LoginPacer, LoginSlot } from './login-pacer.js'
 import { PairingRequests } from './pairing-requests.js'
 import { attachReceiptListeners } from './receipts.js'
 import type { MediaInUse } from './retention.js'
+import { type RevokeStatusInput, revokeStatus } from './revoke-status.js'
 import { type SendStatusInput, type SendStatusReply, sendStatus } from './send-status.js'
 import { SessionStatus } from './session-status.js'
 import { buildSocketConfig, type ExtraSocketOptions } from './socket-config.js'
@@ -285,6 +286,21 @@ export class SessionRuntime {
             .finally(() => this.lateSends.delete(tracked))
           this.lateSends.add(tracked)
         },
+      },
+      input,
+    )
+  }
+
+  async revokeStatus(input: RevokeStatusInput): Promise<CommandReply<'status.revoke'>> {
+    const connection = this.connection
+    if (!connection || this.status.state !== 'open') throw appError('notConnected')
+    return revokeStatus(
+      {
+        sock: connection.sock,
+        acks: connection.acks,
+        logger: this.log,
+        ackTimeoutMs: this.deps.config.STATUS_ACK_TIMEOUT_MS,
+        prepareTimeoutMs: this.deps.config.STATUS_PREPARE_TIMEOUT_MS,
       },
       input,
     )

@@ -54,6 +54,20 @@ export const commands = {
     // A send waits for WhatsApp's ack (seconds); the next send of the session need not wait for it.
     concurrent: true,
   },
+  /** Deletes a sent status on the phones of its audience (a protocol revoke, acked by the server). */
+  'status.revoke': {
+    input: z.object({
+      sessionId: SessionIdSchema,
+      statusId: z.string().min(1),
+      waMessageId: z.string().min(1),
+      targetNumbers: z.array(z.string().regex(/^\d{6,20}$/)),
+    }),
+    reply: z.object({ revoked: z.literal(true) }),
+    // The LID lookup (≤ 10 s), writing the stanza (STATUS_PREPARE_TIMEOUT_MS) and the ack (30 s).
+    timeoutMs: 120_000,
+    // Sending a revoke twice is harmless; it need not wait for the session's other sends.
+    concurrent: true,
+  },
 } as const
 
 /** Whether a command's first outcome is kept in the database (see `durable` above). */

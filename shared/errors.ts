@@ -62,6 +62,10 @@ export const Errors = {
   sendConnectionClosed: ['unavailable', 'The WhatsApp connection closed before the status was acknowledged'],
   statusRejected: ['unavailable', (code: string) => `WhatsApp rejected the status (error ${code})`],
   couldNotSend: ['unavailable', (reason: string) => `WhatsApp could not send the status: ${reason}`],
+  revokeRejected: ['unavailable', (code: string) => `WhatsApp rejected the deletion (error ${code})`],
+  couldNotRevoke: ['unavailable', (reason: string) => `WhatsApp could not delete the status: ${reason}`],
+  /** Only a status WhatsApp accepted (and whose message id is known) can be deleted on the phones. */
+  notRevocable: ['conflict', 'Only a sent status can be deleted for everyone'],
   sendAbandoned: [
     'unavailable',
     'The connector stopped before WhatsApp acknowledged the status; it may still have been posted',

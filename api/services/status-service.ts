@@ -1,4 +1,4 @@
-import type { StatusRecord, ViewerRecord } from '../../shared/db/types.js'
+import type { SessionRecord, StatusRecord, ViewerRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
 import type { StatusType } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
@@ -148,8 +148,9 @@ export class StatusService {
    * WhatsApp offers no way to delete a published status, so this removes only local tracking data
    * and the media file (when no other status uses it).
    */
-  async delete(sessionId: string, statusId: string) {
-    await requireSession(this.ctx, sessionId, { fresh: true })
+  async delete(sessionId: string, statusId: string, options: { forEveryone?: boolean } = {}) {
+    const session = await requireSession(this.ctx, sessionId, { fresh: true })
+    if (options.forEveryone) await this.revoke(session, statusId)
     const deleted = await this.ctx.repos.statuses.delete(sessionId, statusId)
     if (!deleted) throw appError('statusNotFound')
     const released = deleted.mediaFilename
@@ -162,11 +163,36 @@ export class StatusService {
     })
     return {
       statusId,
-      message: 'Status removed from local database successfully',
-      deletedFromWhatsApp: false,
+      message: options.forEveryone
+        ? 'Status deleted for everyone and removed from local database successfully'
+        : 'Status removed from local database successfully',
+      deletedFromWhatsApp: options.forEveryone === true,
       deletedFromDatabase: true,
       deletedImageFile: released.size > 0,
-      note: 'Status remains visible in WhatsApp app until natural 24-hour expiry',
+      note: options.forEveryone
+        ? "WhatsApp acknowledged the deletion; the status disappears from its audience's phones"
+        : 'Status remains visible in WhatsApp app until natural 24-hour expiry',
+    }
+  }
+
+  /**
+   * "Delete for everyone": the connector sends WhatsApp's revoke to the status's audience and
+   * answers once the server acknowledged it. Any failure stops here, with the local data kept.
+   */
+  private async revoke(session: SessionRecord, statusId: string) {
+    const status = await this.ctx.repos.statuses.get(session.id, statusId)
+    if (!status) throw appError('statusNotFound')
+    if (status.state !== 'sent' || !status.waMessageId) throw appError('notRevocable')
+    if (!isConnected(session)) throw appError('notConnected')
+    try {
+      await this.ctx.commands.send(session.id, 'status.revoke', {
+        sessionId: session.id,
+        statusId,
+        waMessageId: status.waMessageId,
+        targetNumbers: parseTargetNumbers(status.targetNumbers),
+      })
+    } finally {
+      afterCommand(this.ctx)
     }
   }
 

@@ -132,10 +132,10 @@ export class Api {
     )
   sendStatus = (id: string, body: SendStatusInput) =>
     this.call<SendResult>('POST', `/api/sessions/${encodeURIComponent(id)}/send-status`, body)
-  deleteStatus = (id: string, statusId: string) =>
+  deleteStatus = (id: string, statusId: string, forEveryone = false) =>
     this.call<unknown>(
       'DELETE',
-      `/api/sessions/${encodeURIComponent(id)}/delete-status/${encodeURIComponent(statusId)}`,
+      `/api/sessions/${encodeURIComponent(id)}/delete-status/${encodeURIComponent(statusId)}${forEveryone ? '?forEveryone=true' : ''}`,
     )
   analytics = (id: string, statusId: string) =>
     this.call<StatusAnalytics>(

@@ -342,9 +342,9 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     // ── delete a status: asked first, then gone here and from the API ─────────────────────────
     await page.getByRole('link', { name: '← All statuses' }).click()
     const imageRow = page.locator(`[data-status="${image?.id}"]`)
-    await imageRow.getByRole('button', { name: 'Delete' }).click()
+    await imageRow.getByRole('button', { name: 'Delete', exact: true }).click()
     await imageRow.getByRole('button', { name: 'Cancel' }).waitFor(UI)
-    await imageRow.getByRole('button', { name: 'Delete' }).click()
+    await imageRow.getByRole('button', { name: 'Delete', exact: true }).click()
     await imageRow.waitFor({ state: 'detached', ...UI })
     expect((await statusesOf(product, 'phone-qr')).map((s) => s.id)).not.toContain(image?.id)
 
@@ -395,6 +395,17 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await page.getByRole('heading', { name: 'Storage by session' }).waitFor(UI)
     await expectNoSideScroll(page)
     await shot('08-overview')
+
+    // Delete for everyone: the revoke reaches the phone that got the status.
+    await page.locator('[data-session="phone-qr"]').click()
+    const linkRow = page.locator(`[data-status="${linked?.id}"]`)
+    await linkRow.getByRole('button', { name: 'Delete for everyone' }).click()
+    await linkRow.getByRole('button', { name: 'Delete for everyone' }).click()
+    await linkRow.waitFor({ state: 'detached', ...UI })
+    await vi.waitFor(() => {
+      const revoke = sim.receivedStatuses(bob.phone).find((status) => status.kind === 'revoke')
+      expect(revoke?.revokedId).toBe(linked?.waMessageId)
+    }, EVENTUALLY)
 
     // Deleting a session asks first, then it is gone.
     await page.locator('[data-session="phone-code"]').click()

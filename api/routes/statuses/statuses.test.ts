@@ -392,3 +392,70 @@ describe('DELETE /api/sessions/:sessionId/delete-status/:statusId', () => {
     expect(await t.repos.statuses.get('personal', status.id)).not.toBeNull()
   })
 })
+
+describe('DELETE …/delete-status/:statusId?forEveryone=true', () => {
+  const revoke = (statusId: string, query = 'forEveryone=true') =>
+    t.request(`/api/sessions/personal/delete-status/${statusId}?${query}`, { method: 'DELETE' })
+
+  it('has the connector revoke it for its audience, then removes it here', async () => {
+    const status = await t.seedStatus('personal', { targetNumbers: '628200000001,628200000002' })
+    const res = await revoke(status.id)
+    expect(res.status).toBe(200)
+    expect((await body(res)).data).toMatchObject({
+      statusId: status.id,
+      deletedFromWhatsApp: true,
+      deletedFromDatabase: true,
+      message: 'Status deleted for everyone and removed from local database successfully',
+    })
+    expect(t.connector.commandsNamed('status.revoke').map((c) => c.input)).toEqual([
+      {
+        sessionId: 'personal',
+        statusId: status.id,
+        waMessageId: 'WAMSG1',
+        targetNumbers: ['628200000001', '628200000002'],
+      },
+    ])
+    expect(await t.repos.statuses.get('personal', status.id)).toBeNull()
+  })
+
+  it('keeps everything when WhatsApp refuses, and refuses what cannot be revoked', async () => {
+    t.connector.on('status.revoke', () => {
+      throw new AppError('unavailable', 'WhatsApp rejected the deletion (error 479)')
+    })
+    const status = await t.seedStatus('personal')
+    const refused = await revoke(status.id)
+    expect(refused.status).toBe(503)
+    expect(await body(refused)).toEqual({
+      success: false,
+      error: 'WhatsApp rejected the deletion (error 479)',
+    })
+    expect(await t.repos.statuses.get('personal', status.id)).not.toBeNull()
+
+    const failed = await t.seedStatus('personal', { state: 'failed' })
+    const notSent = await revoke(failed.id)
+    expect(notSent.status).toBe(409)
+    expect(await body(notSent)).toEqual({
+      success: false,
+      error: 'Only a sent status can be deleted for everyone',
+    })
+    expect((await revoke('777')).status).toBe(404)
+    const bad = await revoke(status.id, 'forEveryone=yes')
+    expect(bad.status).toBe(400)
+    expect(await body(bad)).toEqual({ success: false, error: 'forEveryone must be true or false' })
+    // forEveryone=false is the local delete, with no command.
+    const local = await revoke(status.id, 'forEveryone=false')
+    expect((await body(local)).data.deletedFromWhatsApp).toBe(false)
+    expect(t.connector.commandsNamed('status.revoke')).toHaveLength(1)
+  })
+
+  it('needs a connected session', async () => {
+    await t.seedSession('idle', { state: 'closed' })
+    const status = await t.seedStatus('idle')
+    const res = await t.request(`/api/sessions/idle/delete-status/${status.id}?forEveryone=true`, {
+      method: 'DELETE',
+    })
+    expect(res.status).toBe(409)
+    expect(await body(res)).toEqual({ success: false, error: 'WhatsApp is not connected' })
+    expect(await t.repos.statuses.get('idle', status.id)).not.toBeNull()
+  })
+})

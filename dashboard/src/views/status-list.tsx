@@ -66,8 +66,8 @@ export const StatusList = ({ api, live, session, sends }: StatusListProps) => {
     }
   }, [live, load, sessionId])
 
-  const remove = (statusId: string) =>
-    api.deleteStatus(sessionId, statusId).then(
+  const remove = (statusId: string, forEveryone = false) =>
+    api.deleteStatus(sessionId, statusId, forEveryone).then(
       () => setStatuses((list) => list?.filter((s) => s.id !== statusId) ?? list),
       (e: Error) => setError(e.message),
     )
@@ -119,6 +119,16 @@ export const StatusList = ({ api, live, session, sends }: StatusListProps) => {
                     small
                     onConfirm={() => remove(status.id)}
                   />
+                  {status.state === 'sent' && session.connected && (
+                    <ConfirmButton
+                      label="Delete for everyone"
+                      question="Delete it from your contacts' phones too?"
+                      confirmLabel="Delete for everyone"
+                      danger
+                      small
+                      onConfirm={() => remove(status.id, true)}
+                    />
+                  )}
                 </div>
               </div>
             </li>
