@@ -5,6 +5,7 @@ import { serveDashboard } from './dashboard.js'
 import { registerDocs } from './docs.js'
 import { createErrorHandler, handleNotFound, validationHook } from './errors.js'
 import { createFastReads, type ReadRequest, toResponse } from './fast-reads.js'
+import { collectSessionStates, registerMetrics, timedCommands } from './metrics.js'
 import { edgePeerAddress } from './middleware/client-address.js'
 import { createRateLimit, rateLimiterFromConfig } from './middleware/rate-limit.js'
 import { requestPipeline } from './middleware/request-pipeline.js'
@@ -26,10 +27,11 @@ const silentLogger: AppLogger = { info() {}, warn() {}, error() {} }
 export const createApp = (deps: AppDeps): App => {
   const clock = deps.clock ?? Date.now
   const logger = deps.logger ?? silentLogger
+  const metrics = deps.metrics
   const ctx: ServiceContext = {
     config: deps.config,
     repos: deps.repos,
-    commands: deps.commands,
+    commands: metrics ? timedCommands(deps.commands, metrics) : deps.commands,
     events: deps.events,
     media: deps.media,
     clock,
@@ -65,10 +67,14 @@ export const createApp = (deps: AppDeps): App => {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   app.onError(onError)
   app.notFound(handleNotFound)
-  app.use('*', requestPipeline({ services, keyMatcher, rateLimit, onError }))
+  app.use('*', requestPipeline({ services, keyMatcher, rateLimit, onError, metrics }))
 
   registerRoutes(app)
   registerDocs(app, deps.version)
+  if (metrics) {
+    collectSessionStates(metrics, deps.repos)
+    registerMetrics(app, metrics, deps.config.METRICS_TOKEN)
+  }
 
   // `app.request` and every server call `app.fetch`: the dashboard's files and the hot reads are
   // answered before Hono.
@@ -83,7 +89,7 @@ export const createApp = (deps: AppDeps): App => {
       }) ?? honoFetch(request, env, executionCtx)
   }
   if (deps.fastReads === false) return app
-  const fastReads = createFastReads({ services, keyMatcher, rateLimit })
+  const fastReads = createFastReads({ services, keyMatcher, rateLimit, metrics })
   const appFetch = app.fetch
   app.fetch = (request, env, executionCtx) => {
     const read: ReadRequest = {

@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { ProductMetrics } from '../shared/metrics.js'
 import { type ApiKeyMatcher, apiKeyFromHeaders } from '../shared/security/api-key.js'
 import type { RateLimitDecision } from '../shared/security/rate-limit.js'
 import { UNAUTHORIZED_BODY } from './middleware/api-key.js'
@@ -56,6 +57,8 @@ export interface ReadRequest {
 }
 
 interface FastRoute {
+  /** The route as Hono names it (`c.req.routePath`), for the request metrics. */
+  label: string
   /** Every route but health needs the key. */
   keyed: boolean
   /** The answer from memory, or undefined when Hono has to answer. */
@@ -83,25 +86,36 @@ const SESSIONS_PREFIX = '/api/sessions/'
 const routeFor = (path: string, services: Services): FastRoute | undefined => {
   if (path === '/api/health') {
     return {
+      label: '/api/health',
       keyed: false,
       // With the key health also lists the connectors, which takes a look into Redis.
       peek: (authenticated) => (authenticated ? undefined : services.system.peekHealthAnswer()),
     }
   }
-  if (path === '/api/sessions') return { keyed: true, peek: () => ok(services.sessions.peekListAnswer()) }
+  if (path === '/api/sessions') {
+    return { label: '/api/sessions', keyed: true, peek: () => ok(services.sessions.peekListAnswer()) }
+  }
   if (!path.startsWith(SESSIONS_PREFIX)) return undefined
   const parts = path.slice(SESSIONS_PREFIX.length).split('/')
   if (parts.length === 2 && parts[1] === 'sent-statuses') {
     const params = SessionParams.safeParse({ sessionId: parts[0] })
     if (!params.success) return undefined
     const { sessionId } = params.data
-    return { keyed: true, peek: () => ok(services.statuses.peekListAnswer(sessionId)) }
+    return {
+      label: '/api/sessions/:sessionId/sent-statuses',
+      keyed: true,
+      peek: () => ok(services.statuses.peekListAnswer(sessionId)),
+    }
   }
   if (parts.length === 3 && parts[1] === 'status-viewers') {
     const params = StatusParams.safeParse({ sessionId: parts[0], statusId: parts[2] })
     if (!params.success) return undefined
     const { sessionId, statusId } = params.data
-    return { keyed: true, peek: () => ok(services.statuses.peekViewersAnswer(sessionId, statusId)) }
+    return {
+      label: '/api/sessions/:sessionId/status-viewers/:statusId',
+      keyed: true,
+      peek: () => ok(services.statuses.peekViewersAnswer(sessionId, statusId)),
+    }
   }
   return undefined
 }
@@ -123,12 +137,22 @@ export interface FastReadsOptions {
   services: Services
   keyMatcher: ApiKeyMatcher
   rateLimit: RateLimit
+  metrics?: ProductMetrics | undefined
 }
 
 /** The answer, a promise of it, or undefined for Hono (a promise of undefined after an async key check). */
 export type FastReads = (request: ReadRequest) => FastAnswer | Promise<FastAnswer | undefined> | undefined
 
-export const createFastReads = ({ services, keyMatcher, rateLimit }: FastReadsOptions): FastReads => {
+export const createFastReads = ({
+  services,
+  keyMatcher,
+  rateLimit,
+  metrics,
+}: FastReadsOptions): FastReads => {
+  const counted = (route: FastRoute, answer: FastAnswer): FastAnswer => {
+    metrics?.httpRequests.inc({ method: 'GET', route: route.label, status: answer.status })
+    return answer
+  }
   const answer = (
     request: ReadRequest,
     path: string,
@@ -140,23 +164,25 @@ export const createFastReads = ({ services, keyMatcher, rateLimit }: FastReadsOp
     if ((!route.keyed || authenticated) && !found) return undefined
     const header = request.header
     const source: RequestSource = { env: request.env, req: request }
-    let counted: RateLimitDecision | Promise<RateLimitDecision> | null
+    let decided: RateLimitDecision | Promise<RateLimitDecision> | null
     try {
-      counted = rateLimit.count(source, 'GET', path, authenticated)
+      decided = rateLimit.count(source, 'GET', path, authenticated)
     } catch {
       // Hono's error handler answers a limiter that fails.
       return undefined
     }
     const finish = (decision: RateLimitDecision | null) => {
       const headers = frameHeaders(requestIdFor(header(REQUEST_ID)))
-      if (decision && !rateLimit.apply(headers, decision)) return respond(headers, RATE_LIMITED_BODY, 429)
+      if (decision && !rateLimit.apply(headers, decision)) {
+        return counted(route, respond(headers, RATE_LIMITED_BODY, 429))
+      }
       if (!found) {
         headers['WWW-Authenticate'] = 'Bearer'
-        return respond(headers, UNAUTHORIZED_BODY, 401)
+        return counted(route, respond(headers, UNAUTHORIZED_BODY, 401))
       }
-      return respond(headers, found.body, found.status)
+      return counted(route, respond(headers, found.body, found.status))
     }
-    return counted instanceof Promise ? counted.then(finish, () => undefined) : finish(counted)
+    return decided instanceof Promise ? decided.then(finish, () => undefined) : finish(decided)
   }
 
   return (request) => {

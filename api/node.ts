@@ -3,6 +3,7 @@ import { RedisCommandClient, RedisEventPublisher } from '../shared/bus/redis-com
 import type { Config } from '../shared/config.js'
 import { SPLIT_MAX_AGE_MS, withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
+import { ProductMetrics } from '../shared/metrics.js'
 import { loadDashboardAssets } from '../shared/node/dashboard-assets.js'
 import { listen } from '../shared/node/http-server.js'
 import { isMainModule } from '../shared/node/is-main.js'
@@ -54,6 +55,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
   })
   const dashboard = config.DASHBOARD ? await loadDashboardAssets() : null
   const app = createApp({
+    metrics: new ProductMetrics(),
     config,
     repos,
     commands: new RedisCommandClient(redis),

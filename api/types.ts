@@ -3,6 +3,7 @@ import type { CommandClient, EventPublisher } from '../shared/bus/types.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/types.js'
 import type { HealthProbe } from '../shared/health.js'
+import type { ProductMetrics } from '../shared/metrics.js'
 import type { ApiKeyMatcher } from '../shared/security/api-key.js'
 import type { RateLimiter } from '../shared/security/rate-limit.js'
 import type { MediaStore } from '../shared/storage/types.js'
@@ -70,6 +71,8 @@ export interface AppDeps {
    * compare both paths.
    */
   fastReads?: boolean
+  /** This process's metrics, served at GET /metrics; without them there is no such route. */
+  metrics?: ProductMetrics
   /** The dashboard's built files, served at `/` (Node entries); Workers serve them as static assets. */
   dashboard?: DashboardAssets
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { CommandServer, EventPublisher, EventSubscriber, Unsubscribe } from '../shared/bus/types.js'
 import { type Config, maxUploadBytes } from '../shared/config.js'
 import type { Repositories } from '../shared/db/index.js'
+import type { ProductMetrics } from '../shared/metrics.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { createDbAuthState } from './auth/auth-state.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
@@ -34,6 +35,8 @@ export interface ConnectorDeps {
   connectorId?: string
   media: MediaStore
   logger: Logger
+  /** Sends, acks and receipts are counted here (GET /metrics of the process). */
+  metrics?: ProductMetrics
   /** Defaults to the real Baileys `makeWASocket`; tests pass a double. */
   socketFactory?: SocketFactory
   clock?: { now(): number }
@@ -76,7 +79,10 @@ export class Connector {
     const now = () => (deps.clock ?? Date).now()
     const logger = deps.logger
     this.keyCache = new SharedKeyCache(deps.keyCacheEntries)
-    this.ingest = new ViewerIngest({ repos: deps.repos, events: deps.events, logger }, deps.ingest)
+    this.ingest = new ViewerIngest(
+      { repos: deps.repos, events: deps.events, logger, metrics: deps.metrics },
+      deps.ingest,
+    )
     const mediaInUse = new MediaInUse()
     this.retention = new RetentionJob({
       repos: deps.repos,
@@ -117,6 +123,7 @@ export class Connector {
           keyCache: this.keyCache.forSession(sessionId),
           ingest: this.ingest,
           mediaInUse,
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
           fetchUrl,
           now,
           backoff,

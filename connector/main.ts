@@ -2,6 +2,8 @@ import { hostname } from 'node:os'
 import { Hono } from 'hono'
 import { EventHub } from '../shared/bus/types.js'
 import type { Config } from '../shared/config.js'
+import { Messages } from '../shared/errors.js'
+import { METRICS_CONTENT_TYPE, ProductMetrics } from '../shared/metrics.js'
 import { listen } from '../shared/node/http-server.js'
 import { isMainModule } from '../shared/node/is-main.js'
 import type { Logger } from '../shared/node/logger.js'
@@ -9,6 +11,7 @@ import { nodeRedisCommands } from '../shared/node/node-redis.js'
 import { type RunningProcess, runProcess } from '../shared/node/process-entry.js'
 import { SocketGateway } from '../shared/node/socket-gateway.js'
 import { openDataStore } from '../shared/node/stores.js'
+import { apiKeyFromHeaders, apiKeyMatches } from '../shared/security/api-key.js'
 import { rateLimiterFromConfig } from '../shared/security/rate-limit.js'
 import { RedisRateLimiter } from '../shared/security/redis-rate-limit.js'
 import { S3MediaStore, s3StoreOptions } from '../shared/storage/s3.js'
@@ -44,6 +47,7 @@ export const startConnector = async (
   const { db, repos } = await openDataStore(config.LIBSQL_URL ?? '', config, log)
   const media = new S3MediaStore(s3StoreOptions(config))
   const events = new EventHub()
+  const metrics = new ProductMetrics()
   const connector = new Connector({
     config,
     db,
@@ -52,6 +56,7 @@ export const startConnector = async (
     media,
     logger: log,
     connectorId,
+    metrics,
     ...overrides,
   })
 
@@ -63,6 +68,16 @@ export const startConnector = async (
       { status: ready ? 'ready' : 'not_ready', connectorId, sessions: member?.sessionCount ?? 0 },
       ready ? 200 : 503,
     )
+  })
+  // This connector's sends, acks and receipts, for the API key or METRICS_TOKEN.
+  const scrapers = [config.API_KEY, config.METRICS_TOKEN].filter((key): key is string => !!key)
+  health.get('/metrics', async (c) => {
+    const sent = apiKeyFromHeaders((name) => c.req.header(name))
+    const allowed = (await Promise.all(scrapers.map((key) => apiKeyMatches(sent, key)))).some(Boolean)
+    if (!allowed) {
+      return c.json({ success: false, error: Messages.unauthorized }, 401)
+    }
+    return c.body(await metrics.render(), 200, { 'Content-Type': METRICS_CONTENT_TYPE })
   })
   const http = await listen(health.fetch, config)
 

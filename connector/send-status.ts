@@ -4,6 +4,7 @@ import type { EventPublisher } from '../shared/bus/types.js'
 import type { CommandInput, CommandReply } from '../shared/commands.js'
 import type { Repositories, StatusRecord } from '../shared/db/types.js'
 import { type AppError, appError, Messages } from '../shared/errors.js'
+import type { ProductMetrics } from '../shared/metrics.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { phoneJid, STATUS_BROADCAST_JID } from './jid.js'
 import { ownIdentity } from './linking.js'
@@ -24,6 +25,8 @@ export interface SendStatusContext {
   media: MediaStore
   /** Holds an upload while no status row refers to it yet, so the orphan sweep cannot take it. */
   mediaInUse?: MediaInUse
+  /** Sends by outcome, and the time from the stanza written to its ack. */
+  metrics?: ProductMetrics
   fetchUrl: UrlMediaFetcher
   logger: Logger
   now: () => number
@@ -152,31 +155,40 @@ const deliver = async (
     ...(content.isText && input.font !== undefined ? { font: input.font } : {}),
   })
 
+  const outcome = (name: 'sent' | 'rejected' | 'failed' | 'timeout') =>
+    ctx.metrics?.statusSends.inc({ outcome: name })
   const written = await settleWithin(sending, ctx.prepareTimeoutMs)
   if (written.state === 'pending') {
+    outcome('timeout')
     await keepWaiting(send, Messages.sendPrepareTimeout)
     ctx.background(finishLateSend(send, watch, sending, remaining))
     throw appError('sendPrepareTimeout')
   }
+  const writtenAt = performance.now()
   // A rejection after the stanza went out (Baileys commits its key store last) still counts as
   // sent when the server has already accepted it.
   const ack = await settleWithin(watch.verdict, written.state === 'rejected' ? 0 : ctx.ackTimeoutMs)
   if (ack.state === 'pending' && written.state === 'rejected') {
     watch.stop()
+    outcome('failed')
     throw await markFailed(send, couldNotSend(written.reason))
   }
   if (ack.state === 'pending') {
+    outcome('timeout')
     await keepWaiting(send, Messages.sendAckTimeout)
     ctx.background(finishLateAck(send, watch, remaining))
     throw appError('sendAckTimeout')
   }
   const verdict = ack.state === 'fulfilled' ? ack.value : CLOSED
   if (!verdict.ok) {
+    outcome(written.state !== 'rejected' && verdict.reason === 'rejected' ? 'rejected' : 'failed')
     throw await markFailed(
       send,
       written.state === 'rejected' ? couldNotSend(written.reason) : ackError(verdict),
     )
   }
+  outcome('sent')
+  ctx.metrics?.statusAckSeconds.observe({}, (performance.now() - writtenAt) / 1000)
   await markSent(send)
   return {
     statusId: send.row.id,

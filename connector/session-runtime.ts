@@ -5,6 +5,7 @@ import type { CommandReply } from '../shared/commands.js'
 import type { Config } from '../shared/config.js'
 import type { Repositories, SessionRecord } from '../shared/db/index.js'
 import { AppError, appError, Messages } from '../shared/errors.js'
+import type { ProductMetrics } from '../shared/metrics.js'
 import type { SessionState } from '../shared/schemas.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import type { DbAuthState } from './auth/auth-state.js'
@@ -50,6 +51,8 @@ export interface SessionRuntimeDeps {
   ingest: ViewerIngest
   /** Uploads being sent; the retention job leaves them alone. */
   mediaInUse?: MediaInUse
+  /** Counts sends by outcome and times their acks. */
+  metrics?: ProductMetrics
   fetchUrl: UrlMediaFetcher
   now: () => number
   backoff: BackoffOptions
@@ -273,6 +276,7 @@ export class SessionRuntime {
         events: this.deps.events,
         media: this.deps.media,
         ...(this.deps.mediaInUse ? { mediaInUse: this.deps.mediaInUse } : {}),
+        ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
         fetchUrl: this.deps.fetchUrl,
         logger: this.log,
         now: this.deps.now,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { EventPublisher } from '../shared/bus/types.js'
 import type { Repositories, ViewerRecord } from '../shared/db/types.js'
+import type { ProductMetrics } from '../shared/metrics.js'
 import { isLidJid, jidUser, phoneJid } from './jid.js'
 import { type LidLookup, LidResolver } from './lid-resolution.js'
 import { LruMap } from './lru.js'
@@ -78,7 +79,12 @@ export class ViewerIngest {
   private readonly options: ViewerIngestOptions
 
   constructor(
-    private readonly deps: { repos: Repositories; events: EventPublisher; logger: Logger },
+    private readonly deps: {
+      repos: Repositories
+      events: EventPublisher
+      logger: Logger
+      metrics?: ProductMetrics | undefined
+    },
     options: Partial<ViewerIngestOptions> = {},
   ) {
     this.options = { ...DEFAULT_INGEST_OPTIONS, ...options }
@@ -234,7 +240,10 @@ export class ViewerIngest {
     } finally {
       // Slices already written stay written when a later one fails; a retry of the batch finds
       // their rows stored (not new), so they are announced now or never.
-      if (added.length) this.announcer.add(added)
+      if (added.length) {
+        this.deps.metrics?.receiptsIngested.inc({}, added.length)
+        this.announcer.add(added)
+      }
     }
   }
 

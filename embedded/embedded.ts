@@ -11,6 +11,7 @@ import type { Config } from '../shared/config.js'
 import type { Repositories } from '../shared/db/index.js'
 import { withReadModel } from '../shared/db/read-model.js'
 import { createHealthProbe } from '../shared/health.js'
+import { ProductMetrics } from '../shared/metrics.js'
 import { loadDashboardAssets } from '../shared/node/dashboard-assets.js'
 import { localFilePath } from '../shared/node/db-client.js'
 import { listen } from '../shared/node/http-server.js'
@@ -95,7 +96,10 @@ export const startEmbedded = async ({
       })
     : memoryLimiter
   const dashboard = config.DASHBOARD ? await loadDashboardAssets() : null
+  // One set of metrics: the API's requests and the connector's sends and receipts, at /metrics.
+  const metrics = new ProductMetrics()
   const app = createApp({
+    metrics,
     config,
     repos,
     commands: bus,
@@ -122,6 +126,7 @@ export const startEmbedded = async ({
     commands: bus,
     media,
     logger,
+    metrics,
     ...overrides,
   })
 

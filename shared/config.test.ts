@@ -95,6 +95,7 @@ const CASES: Record<string, Case> = {
     ],
     invalid: ['yes'],
   },
+  METRICS_TOKEN: { default: undefined, valid: [['scrape-me', 'scrape-me']], invalid: [] },
   DASHBOARD: { default: true, valid: [['false', false]], invalid: ['maybe'] },
   HTTP_HEADERS_TIMEOUT_MS: { default: 10_000, valid: [['500', 500]], invalid: ['99', 'soon'] },
   HTTP_REQUEST_TIMEOUT_MS: { default: 3_600_000, valid: [['0', 0]], invalid: ['-1'] },

@@ -80,6 +80,8 @@ export const ConfigSchema = z.object({
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
   /** Trust X-Forwarded-For for the client IP (only behind a proxy you control). */
   TRUST_PROXY: flag('false'),
+  /** A bearer token that may read GET /metrics besides the API key (for a Prometheus scraper). */
+  METRICS_TOKEN: optionalString,
   /** Serve the dashboard at `/` (embedded product and Node API); off leaves only the API. */
   DASHBOARD: flag('true'),
   /** Slow-client limits of the Node HTTP server (see shared/node/http-guards.ts). */

@@ -1,4 +1,5 @@
 import type { ErrorHandler, MiddlewareHandler } from 'hono'
+import type { ProductMetrics } from '../../shared/metrics.js'
 import type { ApiKeyMatcher } from '../../shared/security/api-key.js'
 import type { AppEnv, Services } from '../types.js'
 import { carriesValidKey, isPublicRoute, unauthorized } from './api-key.js'
@@ -13,6 +14,8 @@ export interface RequestPipelineOptions {
   rateLimit: RateLimit
   /** The app's error handler, for a failure in the pipeline itself (a limiter that throws). */
   onError: ErrorHandler<AppEnv>
+  /** Counts each answer by route and status. */
+  metrics?: ProductMetrics | undefined
 }
 
 /**
@@ -56,5 +59,12 @@ export const requestPipeline = (options: RequestPipelineOptions): MiddlewareHand
     }
     closeFrame(c, frame)
     closeConnectionOnRejectedBody(c)
+    if (options.metrics) {
+      // The route as declared (`/api/sessions/:sessionId`), never the path a client sent, so label
+      // values stay few whatever is requested; also for answers given before the route ran (401,
+      // 429). Middleware is registered for every method, routes for theirs.
+      const route = c.req.matchedRoutes.findLast((matched) => matched.method !== 'ALL')?.path ?? 'unmatched'
+      options.metrics.httpRequests.inc({ method: c.req.method, route, status: c.res.status })
+    }
   }
 }
