@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createTestContext, TEST_API_KEY, type TestContext } from '../api/test-support.js'
+import { createClient, TrackerApiError } from './index.js'
+
+let t: TestContext
+let api: ReturnType<typeof createClient>
+
+beforeEach(async () => {
+  t = await createTestContext()
+  // The app answers in process: the client's requests are the ones it would send over the network.
+  api = createClient({
+    baseUrl: 'http://tracker.test/',
+    apiKey: TEST_API_KEY,
+    fetch: (input, init) => Promise.resolve(t.app.request(String(input), init)),
+  })
+})
+afterEach(() => t.close())
+
+describe('the typed client', () => {
+  it('creates and lists sessions and reads their state', async () => {
+    const created = await api.sessions.create({
+      sessionId: 'acc1',
+      sessionName: 'Mine',
+      authMethod: 'qrcode',
+    })
+    expect(created).toMatchObject({ sessionId: 'acc1', authMethod: 'qrcode' })
+    expect((await api.sessions.list()).map((s) => s.sessionId)).toEqual(['acc1'])
+    expect(await api.sessions.connectionStatus('acc1')).toMatchObject({ sessionId: 'acc1', connected: false })
+    expect(await api.stats()).toMatchObject({ totalSessions: 1 })
+  })
+
+  it('throws the API refusal with its message and status', async () => {
+    const refused = await api.sessions
+      .create({ sessionId: 'bad id', sessionName: 'x', authMethod: 'qrcode' })
+      .catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(TrackerApiError)
+    expect(refused).toMatchObject({
+      status: 400,
+      message: 'sessionId may contain only letters, numbers, _ and - (max 64)',
+    })
+    const missing = await api.statuses.list('nobody').catch((error: unknown) => error)
+    expect(missing).toMatchObject({ status: 404, message: 'Session not found' })
+    const unkeyed = createClient({
+      baseUrl: 'http://tracker.test',
+      apiKey: 'wrong',
+      fetch: (input, init) => Promise.resolve(t.app.request(String(input), init)),
+    })
+    await expect(unkeyed.sessions.list()).rejects.toMatchObject({ status: 401 })
+  })
+
+  it('sends, pages, exports and analyses statuses', async () => {
+    await t.seedSession('acc1', { state: 'open', ownNumber: '628100000000' })
+    const sent = await api.statuses.send('acc1', {
+      type: 'text',
+      content: 'hi',
+      targetNumbers: '628200000001',
+    })
+    await t.seedStatus('acc1')
+    const first = await api.statuses.listPage('acc1', { limit: 1 })
+    expect(first.data).toHaveLength(1)
+    const second = await api.statuses.listPage('acc1', { limit: 1, cursor: first.nextCursor! })
+    expect(second.nextCursor).toBeNull()
+    expect([...first.data, ...second.data].map((s) => s.id)).toContain(sent.statusId)
+    expect(await api.statuses.viewersCsv('acc1', sent.statusId)).toBe('number,lid,jid,viewedAt\r\n')
+    expect(await api.analytics.status('acc1', sent.statusId)).toMatchObject({
+      audienceSize: 1,
+      notViewed: ['628200000001'],
+    })
+    expect(await api.statuses.delete('acc1', sent.statusId, { forEveryone: true })).toMatchObject({
+      deletedFromWhatsApp: true,
+    })
+  })
+})

@@ -1,0 +1,186 @@
+/**
+ * A typed client of the WhatsApp Status Tracker API, for Node 18+, browsers and Workers (only
+ * `fetch`). Request and answer types come from the same zod schemas that validate the API and
+ * generate its OpenAPI document (`api/schemas.ts`), imported as types only: nothing of the server
+ * ends up in a bundle. Live events: `./events.ts`.
+ *
+ *   const api = createClient({ baseUrl: 'http://localhost:3000', apiKey: process.env.KEY! })
+ *   const sessions = await api.sessions.list()
+ */
+import type { z } from 'zod'
+import type {
+  ConnectionStatusData,
+  ContactsData,
+  CreateSessionBody,
+  CreateSessionData,
+  CreateUploadLinkBody,
+  DailyData,
+  DeleteStatusData,
+  HealthData,
+  NewPairingCodeData,
+  PairingCodeData,
+  QrCodeData,
+  SendStatusBody,
+  SendStatusData,
+  Session,
+  SessionMessageData,
+  StatsData,
+  StatusAnalyticsData,
+  StatusView,
+  StorageData,
+  UpdatePhoneData,
+  UploadData,
+  UploadLinkData,
+  Viewer,
+} from '../api/schemas.js'
+
+export type SessionInfo = z.infer<typeof Session>
+export type Status = z.infer<typeof StatusView>
+export type StatusViewer = z.infer<typeof Viewer>
+export type CreateSessionInput = z.input<typeof CreateSessionBody>
+export type SendStatusInput = z.input<typeof SendStatusBody>
+export type StatusAnalytics = z.infer<typeof StatusAnalyticsData>
+export type ContactAnalytics = z.infer<typeof ContactsData>
+export type DailyAnalytics = z.infer<typeof DailyData>
+
+/** A refusal or failure, with the API's own message (`{ success: false, error }`) and status. */
+export class TrackerApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'TrackerApiError'
+  }
+}
+
+export interface ClientOptions {
+  /** Where the API is, e.g. http://localhost:3000 (no trailing /api). */
+  baseUrl: string
+  apiKey: string
+  /** Another fetch (tests, proxies); default: the global one. */
+  fetch?: typeof fetch
+}
+
+/** A page of a list that grows; pass `nextCursor` back as `cursor` until it is null. */
+export interface Page<T> {
+  data: T[]
+  nextCursor: string | null
+}
+
+export interface PageOptions {
+  limit: number
+  cursor?: string
+}
+
+const segment = encodeURIComponent
+
+export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: ClientOptions) => {
+  const root = baseUrl.replace(/\/+$/, '')
+
+  const raw = async (method: string, path: string, init: { body?: BodyInit; type?: string } = {}) => {
+    const response = await fetchImpl(`${root}${path}`, {
+      method,
+      headers: { 'x-api-key': apiKey, ...(init.type ? { 'content-type': init.type } : {}) },
+      ...(init.body === undefined ? {} : { body: init.body }),
+    })
+    if (!response.ok) {
+      const json = (await response.json().catch(() => null)) as { error?: string } | null
+      throw new TrackerApiError(response.status, json?.error ?? `HTTP ${response.status}`)
+    }
+    return response
+  }
+
+  /** The whole envelope (`data`, and `nextCursor` on pages). */
+  const envelope = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await raw(
+      method,
+      path,
+      body === undefined ? {} : { body: JSON.stringify(body), type: 'application/json' },
+    )
+    return (await response.json()) as { data: T; nextCursor?: string | null }
+  }
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    (await envelope<T>(method, path, body)).data
+  const page = async <T>(path: string, options: PageOptions, extra = ''): Promise<Page<T>> => {
+    const cursor = options.cursor ? `&cursor=${segment(options.cursor)}` : ''
+    const answer = await envelope<T[]>('GET', `${path}?limit=${options.limit}${cursor}${extra}`)
+    return { data: answer.data, nextCursor: answer.nextCursor ?? null }
+  }
+  const session = (id: string) => `/api/sessions/${segment(id)}`
+
+  return {
+    health: () => call<z.infer<typeof HealthData>>('GET', '/api/health'),
+    stats: () => call<z.infer<typeof StatsData>>('GET', '/api/stats'),
+    storage: () => call<z.infer<typeof StorageData>>('GET', '/api/storage'),
+
+    sessions: {
+      list: () => call<SessionInfo[]>('GET', '/api/sessions'),
+      create: (input: CreateSessionInput) =>
+        call<z.infer<typeof CreateSessionData>>('POST', '/api/sessions', input),
+      delete: (id: string) => call<z.infer<typeof SessionMessageData>>('DELETE', session(id)),
+      restart: (id: string) => call<z.infer<typeof SessionMessageData>>('POST', `${session(id)}/restart`),
+      updatePhoneNumber: (id: string, phoneNumber: string) =>
+        call<z.infer<typeof UpdatePhoneData>>('PUT', `${session(id)}/phone-number`, { phoneNumber }),
+      connectionStatus: (id: string) =>
+        call<z.infer<typeof ConnectionStatusData>>('GET', `${session(id)}/connection-status`),
+      pairingCode: (id: string) =>
+        call<z.infer<typeof PairingCodeData>>('GET', `${session(id)}/pairing-code`),
+      requestPairingCode: (id: string) =>
+        call<z.infer<typeof NewPairingCodeData>>('POST', `${session(id)}/request-pairing-code`),
+      qrCode: (id: string) => call<z.infer<typeof QrCodeData>>('GET', `${session(id)}/qr-code`),
+    },
+
+    statuses: {
+      send: (id: string, input: SendStatusInput) =>
+        call<z.infer<typeof SendStatusData>>('POST', `${session(id)}/send-status`, input),
+      /** Statuses of the retention window, newest first: all, or a page. */
+      list: (id: string) => call<Status[]>('GET', `${session(id)}/sent-statuses`),
+      listPage: (id: string, options: PageOptions) => page<Status>(`${session(id)}/sent-statuses`, options),
+      viewers: (id: string, statusId: string) =>
+        call<StatusViewer[]>('GET', `${session(id)}/status-viewers/${segment(statusId)}`),
+      viewersPage: (id: string, statusId: string, options: PageOptions) =>
+        page<StatusViewer>(`${session(id)}/status-viewers/${segment(statusId)}`, options),
+      /** Every viewer as CSV text (number,lid,jid,viewedAt). */
+      viewersCsv: async (id: string, statusId: string) =>
+        (await raw('GET', `${session(id)}/status-viewers/${segment(statusId)}?format=csv`)).text(),
+      /** Locally, or with `forEveryone` on the audience's phones too (WhatsApp revoke). */
+      delete: (id: string, statusId: string, options: { forEveryone?: boolean } = {}) =>
+        call<z.infer<typeof DeleteStatusData>>(
+          'DELETE',
+          `${session(id)}/delete-status/${segment(statusId)}${options.forEveryone ? '?forEveryone=true' : ''}`,
+        ),
+    },
+
+    analytics: {
+      status: (id: string, statusId: string, bucket: '5m' | '1h' = '5m') =>
+        call<StatusAnalytics>(
+          'GET',
+          `${session(id)}/analytics/statuses/${segment(statusId)}?bucket=${bucket}`,
+        ),
+      contacts: (id: string, options: { last?: number; sort?: 'most-viewed' | 'least-viewed' } = {}) =>
+        call<ContactAnalytics>(
+          'GET',
+          `${session(id)}/analytics/contacts?last=${options.last ?? 10}&sort=${options.sort ?? 'most-viewed'}`,
+        ),
+      daily: (id: string, days = 30) =>
+        call<DailyAnalytics>('GET', `${session(id)}/analytics/daily?days=${days}`),
+    },
+
+    uploads: {
+      /** Multipart upload; resolves to the stored file's details (`filename` goes in `content`). */
+      upload: async (kind: 'image' | 'video', file: Blob, name: string) => {
+        const form = new FormData()
+        form.append(kind, file, name)
+        const response = await raw('POST', `/api/upload-${kind}`, { body: form })
+        return ((await response.json()) as { data: z.infer<typeof UploadData> }).data
+      },
+      /** A signed link for one PUT of the file (straight to S3 in split deployments). */
+      createLink: (input: z.input<typeof CreateUploadLinkBody>) =>
+        call<z.infer<typeof UploadLinkData>>('POST', '/api/uploads', input),
+      download: async (filename: string) => (await raw('GET', `/api/uploads/${segment(filename)}`)).blob(),
+    },
+  }
+}
+
+export type TrackerClient = ReturnType<typeof createClient>
