@@ -11,6 +11,7 @@ import { createRateLimit, rateLimiterFromConfig } from './middleware/rate-limit.
 import { requestPipeline } from './middleware/request-pipeline.js'
 import { registerRoutes } from './routes/index.js'
 import { AnalyticsService } from './services/analytics-service.js'
+import { AudienceService } from './services/audience-service.js'
 import type { ServiceContext } from './services/context.js'
 import { SessionService } from './services/session-service.js'
 import { StatusService } from './services/status-service.js'
@@ -42,6 +43,7 @@ export const createApp = (deps: AppDeps): App => {
     logger.warn({}, 'no DNS resolver given: URL statuses are checked by literal host only')
   const services: Services = {
     analytics: new AnalyticsService(ctx),
+    audiences: new AudienceService(ctx),
     sessions: new SessionService(ctx),
     statuses: new StatusService(ctx),
     uploads: new UploadService(ctx, deps.uploadLinkSecret ?? uploadLinkSecretFromApiKey(deps.apiKey)),

@@ -144,6 +144,24 @@ const clip = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : t
 // WhatsApp (and the database, which stored text cut at the first NUL) cannot carry a NUL character.
 const hasNul = (text: string) => text.includes('\u0000')
 
+/** Comma-separated phone numbers (targetNumbers, a saved audience), with the field named in messages. */
+const numberList = (field: string) =>
+  z
+    .string()
+    .max(200_000)
+    .superRefine((raw, ctx) => {
+      const numbers = parseTargetNumbers(raw)
+      const bad = numbers.find((number) => !/^\d{10,15}$/.test(number))
+      if (bad !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field}: "${clip(bad)}" is not a valid phone number (10-15 digits including the country code)`,
+        })
+      } else if (numbers.length > MAX_TARGET_NUMBERS) {
+        ctx.addIssue({ code: 'custom', message: `${field}: at most ${MAX_TARGET_NUMBERS} numbers` })
+      }
+    })
+
 export const SendStatusBody = z
   .object({
     type: namedEnum('type', StatusTypeSchema.options as [StatusType, ...StatusType[]]),
@@ -160,22 +178,8 @@ export const SendStatusBody = z
       .refine((caption) => !hasNul(caption), 'caption must not contain NUL characters')
       .optional()
       .openapi({ description: 'Media only; ignored for text' }),
-    targetNumbers: z
-      .string()
-      .max(200_000)
+    targetNumbers: numberList('targetNumbers')
       .optional()
-      .superRefine((raw, ctx) => {
-        const numbers = parseTargetNumbers(raw)
-        const bad = numbers.find((number) => !/^\d{10,15}$/.test(number))
-        if (bad !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `targetNumbers: "${clip(bad)}" is not a valid phone number (10-15 digits including the country code)`,
-          })
-        } else if (numbers.length > MAX_TARGET_NUMBERS) {
-          ctx.addIssue({ code: 'custom', message: `targetNumbers: at most ${MAX_TARGET_NUMBERS} numbers` })
-        }
-      })
       .openapi({
         description:
           'Comma-separated numbers with country code, at most ' +
@@ -192,8 +196,21 @@ export const SendStatusBody = z
       )
       .optional()
       .openapi({ description: 'Text only' }),
+    audienceId: z
+      .string()
+      .regex(/^aud_[a-f0-9]{12}$/, 'audienceId is not an audience id')
+      .optional()
+      .openapi({ description: 'A saved audience to send to, instead of targetNumbers' }),
   })
   .superRefine((body, ctx) => {
+    if (body.audienceId !== undefined && body.targetNumbers?.trim()) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['audienceId'],
+        message: 'Give targetNumbers or audienceId, not both',
+        params: { verbatim: true },
+      })
+    }
     // The URL's form is part of the request: refused here with 400 before any state is looked at
     // (an unlinked session's 409). Whether its host is public needs DNS and stays in the service.
     // Also reached when another field failed, so the content is checked for being a string.
@@ -356,6 +373,36 @@ export const DailyData = z
     ),
   })
   .openapi('DailyAnalytics')
+
+export const AudienceParams = z.object({
+  sessionId: sessionIdParam,
+  audienceId: z
+    .string()
+    .regex(/^aud_[a-f0-9]{12}$/, 'audienceId is not an audience id')
+    .openapi({ param: { name: 'audienceId', in: 'path' }, example: 'aud_0123456789ab' }),
+})
+
+export const CreateAudienceBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).openapi({ example: 'Close friends' }),
+    numbers: numberList('numbers')
+      .refine((raw) => parseTargetNumbers(raw).length > 0, 'numbers must name at least one number')
+      .openapi({
+        description: 'Comma-separated numbers with country code',
+        example: '628123456789,628987654321',
+      }),
+  })
+  .openapi('CreateAudienceRequest')
+
+export const AudienceData = z
+  .object({
+    audienceId: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    numbers: z.array(z.string()),
+    createdAt: z.string(),
+  })
+  .openapi('Audience')
 
 export const DeleteStatusQuery = z.object({
   forEveryone: z

@@ -12,6 +12,7 @@ import type { FastReads } from './fast-reads.js'
 import type { PeerAddressReader } from './middleware/client-address.js'
 import type { ResponseFrame } from './middleware/response-frame.js'
 import type { AnalyticsService } from './services/analytics-service.js'
+import type { AudienceService } from './services/audience-service.js'
 import type { SessionService } from './services/session-service.js'
 import type { StatusService } from './services/status-service.js'
 import type { SystemService } from './services/system-service.js'
@@ -80,6 +81,7 @@ export interface AppDeps {
 /** Domain services, built once per app and handed to handlers through the context. */
 export interface Services {
   analytics: AnalyticsService
+  audiences: AudienceService
   sessions: SessionService
   statuses: StatusService
   uploads: UploadService

@@ -57,6 +57,7 @@ export const Errors = {
   // statuses
   statusNotFound: ['not_found', 'Status not found'],
   invalidCursor: ['bad_request', 'cursor is not a cursor this list gave out'],
+  audienceNotFound: ['not_found', 'Audience not found'],
   sendPrepareTimeout: ['timeout', 'WhatsApp took too long to prepare the status'],
   sendAckTimeout: ['timeout', 'No acknowledgement from WhatsApp in time'],
   sendConnectionClosed: ['unavailable', 'The WhatsApp connection closed before the status was acknowledged'],

@@ -2,6 +2,9 @@ import type { App } from '../types.js'
 import { registerContactAnalytics } from './analytics/contacts.js'
 import { registerDailyAnalytics } from './analytics/daily.js'
 import { registerStatusAnalytics } from './analytics/status.js'
+import { registerCreateAudience } from './audiences/create.js'
+import { registerDeleteAudience } from './audiences/delete.js'
+import { registerListAudiences } from './audiences/list.js'
 import { registerConnectionStatus } from './sessions/connection-status.js'
 import { registerCreateSession } from './sessions/create.js'
 import { registerDeleteSession } from './sessions/delete.js'
@@ -43,6 +46,9 @@ export const registerRoutes = (app: App) => {
     registerStatusAnalytics,
     registerContactAnalytics,
     registerDailyAnalytics,
+    registerCreateAudience,
+    registerListAudiences,
+    registerDeleteAudience,
     registerUploadImage,
     registerUploadVideo,
     registerCreateUploadLink,

@@ -111,6 +111,7 @@ export class SessionService {
       afterCommand(this.ctx)
     }
     const statuses = await repos.statuses.deleteAllForSession(sessionId)
+    await repos.audiences.deleteAllForSession(sessionId)
     await repos.lidMap.deleteForSession(sessionId)
     await repos.sessions.delete(sessionId)
     await releaseUnusedMedia(

@@ -3,6 +3,7 @@ import { appError } from '../../shared/errors.js'
 import type { StatusType } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../../shared/storage/types.js'
+import { savedAudienceNumbers } from './audience-service.js'
 import {
   afterCommand,
   publishSafely,
@@ -32,6 +33,8 @@ export interface SendStatusInput {
   targetNumbers?: string | undefined
   backgroundColor?: string | undefined
   font?: number | undefined
+  /** A saved audience instead of `targetNumbers`. */
+  audienceId?: string | undefined
 }
 
 /** Sending statuses through the connector, and reading/deleting what was sent. */
@@ -46,6 +49,9 @@ export class StatusService {
     const content = input.type === 'text' ? input.content : input.content.trim()
     if (input.type === 'image' || input.type === 'video') await this.assertUploaded(content, input.type)
     if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
+    const audience = input.audienceId
+      ? await savedAudienceNumbers(this.ctx, sessionId, input.audienceId)
+      : parseTargetNumbers(input.targetNumbers)
     if (!isConnected(session)) throw appError('notConnected')
     const isText = input.type === 'text'
     const command = {
@@ -54,7 +60,7 @@ export class StatusService {
       content,
       // v1: the caption is ignored for text; colour and font only exist for text.
       ...(!isText && input.caption ? { caption: input.caption } : {}),
-      targetNumbers: parseTargetNumbers(input.targetNumbers),
+      targetNumbers: audience,
       ...(isText && input.backgroundColor ? { backgroundColor: input.backgroundColor } : {}),
       ...(isText && input.font !== undefined ? { font: input.font } : {}),
     }

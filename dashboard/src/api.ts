@@ -63,6 +63,13 @@ export interface DayTotals {
   uniqueViewers: number
 }
 
+export interface SavedAudience {
+  audienceId: string
+  name: string
+  size: number
+  numbers: string[]
+}
+
 export interface UploadLink {
   filename: string
   uploadUrl: string
@@ -170,6 +177,14 @@ export class Api {
     }
     return response.blob()
   }
+
+  audiences = (id: string) =>
+    this.call<SavedAudience[]>('GET', `/api/sessions/${encodeURIComponent(id)}/audiences`)
+  saveAudience = (id: string, name: string, numbers: string[]) =>
+    this.call<SavedAudience>('POST', `/api/sessions/${encodeURIComponent(id)}/audiences`, {
+      name,
+      numbers: numbers.join(','),
+    })
 
   stats = () => this.call<Stats>('GET', '/api/stats')
   storage = () => this.call<Storage>('GET', '/api/storage')

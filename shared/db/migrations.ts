@@ -170,6 +170,21 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX viewer_archive_by_time ON viewer_archive (session_id, viewed_at)',
     ],
   },
+  {
+    version: 5,
+    name: 'saved audiences',
+    statements: [
+      // Named lists of numbers a send can use instead of its own targetNumbers.
+      `CREATE TABLE audiences (
+        session_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        numbers TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, id)
+      ) WITHOUT ROWID`,
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

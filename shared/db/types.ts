@@ -239,6 +239,24 @@ export interface StorageUsage {
   viewers: number
 }
 
+export interface AudienceRecord {
+  sessionId: string
+  id: string
+  name: string
+  /** Unique numbers, in the order given. */
+  numbers: string[]
+  createdAt: number
+}
+
+export interface AudiencesRepo {
+  insert(audience: AudienceRecord): Promise<void>
+  get(sessionId: string, id: string): Promise<AudienceRecord | null>
+  /** A session's audiences, newest first. */
+  list(sessionId: string): Promise<AudienceRecord[]>
+  delete(sessionId: string, id: string): Promise<boolean>
+  deleteAllForSession(sessionId: string): Promise<void>
+}
+
 /** A sent status as analytics across statuses need it (live or from the history). */
 export interface SentStatusSummary {
   id: string
@@ -273,6 +291,7 @@ export interface Repositories {
   lidMap: LidMapRepo
   commandLog: CommandLogRepo
   analytics: AnalyticsRepo
+  audiences: AudiencesRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

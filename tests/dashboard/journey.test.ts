@@ -205,15 +205,21 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     await eventually(async () =>
       expect(await preview.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/Courier/),
     )
-    await page.getByLabel('Audience').fill(`${alice.phone}, +1 555 000 7004\n12\n${carol.phone}`)
+    await page
+      .getByLabel('Audience', { exact: true })
+      .fill(`${alice.phone}, +1 555 000 7004\n12\n${carol.phone}`)
     await page.getByTestId('audience-invalid').getByText('12').waitFor(UI)
     await eventually(async () =>
       expect(await page.getByRole('button', { name: 'Post status' }).isDisabled()).toBe(true),
     )
-    await page.getByLabel('Audience').fill(`${alice.phone}, +1 555 000 7004\n${carol.phone}`)
+    await page.getByLabel('Audience', { exact: true }).fill(`${alice.phone}, +1 555 000 7004\n${carol.phone}`)
     await eventually(async () =>
       expect(await page.getByTestId('audience-count').textContent()).toBe('3 contacts'),
     )
+    // Saved for later sends.
+    await page.getByLabel('Name for this audience').fill('Everyone')
+    await page.getByRole('button', { name: 'Save audience' }).click()
+    await page.getByText('Saved "Everyone" (3).').waitFor(UI)
     await shot('04-compose-text')
     await page.getByRole('button', { name: 'Post status' }).click()
     await page.getByTestId('send-outcome').getByText('Sent to 3 contacts.').waitFor(UI)
@@ -233,7 +239,12 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     })
     await page.getByRole('img', { name: 'Preview of the chosen file' }).waitFor(UI)
     await page.getByLabel('Caption').fill('Sunset')
-    await page.getByLabel('Audience').fill(alice.phone)
+    // A saved audience fills the list; this image goes to Alice alone, though.
+    await page.getByLabel('Use a saved audience').selectOption({ label: 'Everyone (3)' })
+    await eventually(async () =>
+      expect(await page.getByTestId('audience-count').textContent()).toBe('3 contacts'),
+    )
+    await page.getByLabel('Audience', { exact: true }).fill(alice.phone)
     // Every value the progress bar shows, however briefly.
     await page.evaluate(() => {
       const seenValues: number[] = []
@@ -263,7 +274,7 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
     // ── a media URL (this one holds no media, so it goes out as text with the link) ───────────
     await page.getByRole('radio', { name: 'Media URL' }).check({ force: true })
     await page.getByLabel('Media URL (http or https)').fill('https://93.184.215.14/news/today')
-    await page.getByLabel('Audience').fill(bob.phone)
+    await page.getByLabel('Audience', { exact: true }).fill(bob.phone)
     await page.getByRole('button', { name: 'Post status' }).click()
     await page.getByTestId('send-outcome').getByText('Sent to 1 contact.').waitFor(UI)
     const linked = (await statusesOf(product, 'phone-qr')).find((s) => s.type === 'url')

@@ -71,7 +71,7 @@ describe('dashboard of a split deployment', () => {
     await page.locator('[data-session="split-qr"]').getByText(`on ${holder}`).waitFor(UI)
 
     await page.getByLabel('Status text').fill('Split hello')
-    await page.getByLabel('Audience').fill(contact.phone)
+    await page.getByLabel('Audience', { exact: true }).fill(contact.phone)
     await page.getByRole('button', { name: 'Post status' }).click()
     await page.getByTestId('send-outcome').getByText('Sent to 1 contact.').waitFor(UI)
     const [status] = (await product.api.get<StatusView[]>('/api/sessions/split-qr/sent-statuses')).data

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { SessionView } from '../../../shared/schemas.js'
-import { type Api, ApiError, type SendResult, type SendStatusInput } from '../api.js'
+import { type Api, ApiError, type SavedAudience, type SendResult, type SendStatusInput } from '../api.js'
 import { BACKGROUNDS, FONTS, fontFor, MAX_AUDIENCE, parseAudience } from '../format.js'
 
 type Kind = SendStatusInput['type']
@@ -49,6 +49,24 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
   const [progress, setProgress] = useState<number | null>(null)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const audience = useMemo(() => parseAudience(audienceText), [audienceText])
+  const [saved, setSaved] = useState<SavedAudience[]>([])
+  const [saveName, setSaveName] = useState('')
+  const [saveNote, setSaveNote] = useState<{ text: string; error: boolean } | null>(null)
+  useEffect(() => {
+    api.audiences(session.sessionId).then(setSaved, () => setSaved([]))
+  }, [api, session.sessionId])
+
+  const saveAudience = async () => {
+    setSaveNote(null)
+    try {
+      const created = await api.saveAudience(session.sessionId, saveName.trim(), audience.numbers)
+      setSaved((list) => [created, ...list])
+      setSaveName('')
+      setSaveNote({ text: `Saved "${created.name}" (${created.size}).`, error: false })
+    } catch (error) {
+      setSaveNote({ text: (error as Error).message, error: true })
+    }
+  }
   const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file])
   useEffect(() => () => (preview ? URL.revokeObjectURL(preview) : undefined), [preview])
 
@@ -224,6 +242,43 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
           : `${audience.numbers.length} contact${audience.numbers.length === 1 ? '' : 's'}`}
         {tooMany && ` — at most ${MAX_AUDIENCE} per status.`}
       </p>
+      <div class="audience-tools">
+        {saved.length > 0 && (
+          <select
+            aria-label="Use a saved audience"
+            value=""
+            onChange={(e) => {
+              const chosen = saved.find((a) => a.audienceId === e.currentTarget.value)
+              if (chosen) setAudienceText(chosen.numbers.join('\n'))
+            }}
+          >
+            <option value="">Use a saved audience…</option>
+            {saved.map((a) => (
+              <option key={a.audienceId} value={a.audienceId}>
+                {a.name} ({a.size})
+              </option>
+            ))}
+          </select>
+        )}
+        {audience.numbers.length > 0 && audience.invalid.length === 0 && (
+          <span class="inline-save">
+            <input
+              aria-label="Name for this audience"
+              placeholder="Name for this audience"
+              value={saveName}
+              onInput={(e) => setSaveName(e.currentTarget.value)}
+            />
+            <button type="button" class="small" disabled={!saveName.trim()} onClick={saveAudience}>
+              Save audience
+            </button>
+          </span>
+        )}
+      </div>
+      {saveNote && (
+        <p class={saveNote.error ? 'field-error' : 'hint'} role={saveNote.error ? 'alert' : 'status'}>
+          {saveNote.text}
+        </p>
+      )}
       {audience.invalid.length > 0 && (
         <p class="field-error" role="alert" data-testid="audience-invalid">
           Not a phone number (10–15 digits with country code): {audience.invalid.slice(0, 5).join(', ')}

@@ -1,6 +1,7 @@
 import type { Client } from '@libsql/client'
 import type { Repositories } from '../types.js'
 import { createAnalyticsRepo } from './analytics.js'
+import { createAudiencesRepo } from './audiences.js'
 import { createCommandLogRepo } from './command-log.js'
 import { createLidMapRepo } from './lid-map.js'
 import { createSessionsRepo } from './sessions.js'
@@ -22,6 +23,7 @@ export function createRepositories(client: Client): Repositories {
     lidMap: createLidMapRepo(client),
     commandLog: createCommandLogRepo(client),
     analytics: createAnalyticsRepo(client),
+    audiences: createAudiencesRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }

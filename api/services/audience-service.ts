@@ -1,0 +1,56 @@
+import type { AudienceRecord } from '../../shared/db/types.js'
+import { appError } from '../../shared/errors.js'
+import { parseTargetNumbers } from '../../shared/schemas.js'
+import { requireSession, type ServiceContext } from './context.js'
+import { iso } from './views.js'
+
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
+
+const toAudienceView = (audience: AudienceRecord) => ({
+  audienceId: audience.id,
+  name: audience.name,
+  size: audience.numbers.length,
+  numbers: audience.numbers,
+  createdAt: iso(audience.createdAt),
+})
+
+/** The numbers of a saved audience, for a send that names it. */
+export const savedAudienceNumbers = async (
+  ctx: ServiceContext,
+  sessionId: string,
+  audienceId: string,
+): Promise<string[]> => {
+  const audience = await ctx.repos.audiences.get(sessionId, audienceId)
+  if (!audience) throw appError('audienceNotFound')
+  return audience.numbers
+}
+
+/** Named lists of numbers per session, for sends that name an `audienceId`. */
+export class AudienceService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async create(sessionId: string, input: { name: string; numbers: string }) {
+    await requireSession(this.ctx, sessionId)
+    const audience: AudienceRecord = {
+      sessionId,
+      id: `aud_${randomHex(6)}`,
+      name: input.name,
+      numbers: parseTargetNumbers(input.numbers),
+      createdAt: this.ctx.clock(),
+    }
+    await this.ctx.repos.audiences.insert(audience)
+    return toAudienceView(audience)
+  }
+
+  async list(sessionId: string) {
+    await requireSession(this.ctx, sessionId)
+    return (await this.ctx.repos.audiences.list(sessionId)).map(toAudienceView)
+  }
+
+  async delete(sessionId: string, audienceId: string) {
+    await requireSession(this.ctx, sessionId)
+    if (!(await this.ctx.repos.audiences.delete(sessionId, audienceId))) throw appError('audienceNotFound')
+    return { audienceId, message: 'Audience deleted' }
+  }
+}
