@@ -7,11 +7,11 @@ import type { App } from './types.js'
 
 /** Commands to the connectors, each round trip timed by name and outcome (ok or the error code). */
 export const timedCommands = (commands: CommandClient, metrics: ProductMetrics): CommandClient => ({
-  async send(sessionId, name, input) {
+  async send(sessionId, name, input, meta) {
     const started = performance.now()
     let outcome = 'ok'
     try {
-      return await commands.send(sessionId, name, input)
+      return await commands.send(sessionId, name, input, meta)
     } catch (error) {
       outcome = error instanceof AppError ? error.code : 'error'
       throw error

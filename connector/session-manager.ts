@@ -61,10 +61,27 @@ export class SessionManager {
     if (!this.accepting) return Promise.reject(appError('connectorUnavailable'))
     const previous = this.recent.get(command.id)
     if (previous) return previous
+    const started = performance.now()
     const result = this.run(command)
     this.recent.set(command.id, result)
+    // One line per command, tied to the API request that sent it; never its input (status text).
+    const logged = (outcome: string) =>
+      this.deps.logger.info(
+        {
+          commandId: command.id,
+          command: command.name,
+          sessionId: command.input.sessionId,
+          ...(command.requestId ? { requestId: command.requestId } : {}),
+          outcome,
+          ms: Math.round(performance.now() - started),
+        },
+        'command handled',
+      )
     // Kept for redeliveries; the caller handles the rejection, the cache must not count as unhandled.
-    result.catch(() => {})
+    result.then(
+      () => logged('ok'),
+      (error: unknown) => logged(error instanceof AppError ? error.code : 'error'),
+    )
     return result
   }
 

@@ -119,6 +119,38 @@ describe('embedded product', () => {
     await vi.waitFor(() => expect(seen.map((e) => e.event)).toContain('session-deleted'))
   })
 
+  it('logs each connector command with the id of the request that sent it, never the status text', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    )
+    const { url, apiKey } = await start({ LOG_LEVEL: 'info' }, logger)
+    const created = await fetch(`${url}/api/sessions`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': apiKey.key,
+        'content-type': 'application/json',
+        'x-request-id': 'trace-abc123',
+      },
+      body: JSON.stringify({ sessionId: 'traced', sessionName: 'Secret name', authMethod: 'qrcode' }),
+    })
+    expect(created.status).toBe(201)
+    expect(created.headers.get('x-request-id')).toBe('trace-abc123')
+    await vi.waitFor(() =>
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          msg: 'command handled',
+          command: 'session.start',
+          sessionId: 'traced',
+          requestId: 'trace-abc123',
+          outcome: 'ok',
+        }),
+      ),
+    )
+    expect(JSON.stringify(lines)).not.toContain('Secret name')
+  })
+
   const uploadLinkVia = async (origin: string, key: string) => {
     const res = await fetch(`${origin}/api/uploads`, {
       method: 'POST',

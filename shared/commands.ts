@@ -94,6 +94,13 @@ export interface CommandEnvelope<N extends CommandName = CommandName> {
   input: CommandInput<N>
   /** Epoch ms after which the caller has stopped waiting; the connector may skip stale commands. */
   deadline: number
+  /** The id of the API request that sent it, so the connector's log lines can be tied to it. */
+  requestId?: string
+}
+
+/** What a caller tells about a command besides its input. */
+export interface CommandMeta {
+  requestId?: string | undefined
 }
 
 /** A reply as it travels back: the data, or an error code + message from the error model. */

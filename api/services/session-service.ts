@@ -1,3 +1,4 @@
+import type { CommandMeta } from '../../shared/commands.js'
 import type { SessionRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
 import type { AuthMethod } from '../../shared/schemas.js'
@@ -37,7 +38,7 @@ export class SessionService {
    * stored: a connector that is down or slow only shows as `started: false` (the connector picks
    * stored sessions up when it starts), never as a failed create.
    */
-  async create(input: CreateSessionInput) {
+  async create(input: CreateSessionInput, meta: CommandMeta = {}) {
     const { repos, commands, logger } = this.ctx
     const session = await repos.sessions.create({
       id: input.sessionId,
@@ -66,7 +67,7 @@ export class SessionService {
     })
     let started = true
     try {
-      await commands.send(session.id, 'session.start', { sessionId: session.id })
+      await commands.send(session.id, 'session.start', { sessionId: session.id }, meta)
     } catch (error) {
       started = false
       logger.warn({ sessionId: session.id, error: errorSummary(error) }, 'session start failed')
@@ -100,11 +101,11 @@ export class SessionService {
    * session. When no connector answers the data is still removed: deleting is what the user asked
    * for, and a connector that later finds no row stops the session.
    */
-  async delete(sessionId: string) {
+  async delete(sessionId: string, meta: CommandMeta = {}) {
     const { repos, commands, logger } = this.ctx
     await requireSession(this.ctx, sessionId, FRESH)
     try {
-      await commands.send(sessionId, 'session.delete', { sessionId })
+      await commands.send(sessionId, 'session.delete', { sessionId }, meta)
     } catch (error) {
       logger.warn({ sessionId, error: errorSummary(error) }, 'connector did not confirm session delete')
     } finally {
@@ -122,10 +123,10 @@ export class SessionService {
     return { sessionId, message: 'Session deleted successfully' }
   }
 
-  async restart(sessionId: string) {
+  async restart(sessionId: string, meta: CommandMeta = {}) {
     await requireSession(this.ctx, sessionId, FRESH)
     try {
-      await this.ctx.commands.send(sessionId, 'session.restart', { sessionId })
+      await this.ctx.commands.send(sessionId, 'session.restart', { sessionId }, meta)
     } finally {
       afterCommand(this.ctx)
     }
@@ -166,14 +167,14 @@ export class SessionService {
     }
   }
 
-  async requestPairingCode(sessionId: string) {
+  async requestPairingCode(sessionId: string, meta: CommandMeta = {}) {
     const session = await requireSession(this.ctx, sessionId, FRESH)
     if (isConnected(session)) throw appError('alreadyConnected')
     if (session.authMethod !== 'pairing') throw appError('notPairingSession')
     if (!session.phoneNumber) throw appError('phoneNotSet')
     let reply: { pairingCode: string; phoneNumber: string }
     try {
-      reply = await this.ctx.commands.send(sessionId, 'session.requestPairingCode', { sessionId })
+      reply = await this.ctx.commands.send(sessionId, 'session.requestPairingCode', { sessionId }, meta)
     } finally {
       afterCommand(this.ctx)
     }

@@ -1,3 +1,4 @@
+import type { CommandMeta } from '../../shared/commands.js'
 import type { SessionRecord, StatusRecord, ViewerRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
 import type { StatusType } from '../../shared/schemas.js'
@@ -41,7 +42,7 @@ export interface SendStatusInput {
 export class StatusService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async send(sessionId: string, input: SendStatusInput) {
+  async send(sessionId: string, input: SendStatusInput, meta: CommandMeta = {}) {
     // Fresh: whether the session is connected decides between sending and a 409.
     const session = await requireSession(this.ctx, sessionId, { fresh: true })
     // Everything about the request itself is checked before the session's state: a status that
@@ -66,7 +67,7 @@ export class StatusService {
     }
     let reply: { statusId: string; waMessageId: string; contactCount: number }
     try {
-      reply = await this.ctx.commands.send(sessionId, 'status.send', command)
+      reply = await this.ctx.commands.send(sessionId, 'status.send', command, meta)
     } finally {
       afterCommand(this.ctx)
     }
@@ -154,9 +155,14 @@ export class StatusService {
    * WhatsApp offers no way to delete a published status, so this removes only local tracking data
    * and the media file (when no other status uses it).
    */
-  async delete(sessionId: string, statusId: string, options: { forEveryone?: boolean } = {}) {
+  async delete(
+    sessionId: string,
+    statusId: string,
+    options: { forEveryone?: boolean } = {},
+    meta: CommandMeta = {},
+  ) {
     const session = await requireSession(this.ctx, sessionId, { fresh: true })
-    if (options.forEveryone) await this.revoke(session, statusId)
+    if (options.forEveryone) await this.revoke(session, statusId, meta)
     const deleted = await this.ctx.repos.statuses.delete(sessionId, statusId)
     if (!deleted) throw appError('statusNotFound')
     const released = deleted.mediaFilename
@@ -185,18 +191,23 @@ export class StatusService {
    * "Delete for everyone": the connector sends WhatsApp's revoke to the status's audience and
    * answers once the server acknowledged it. Any failure stops here, with the local data kept.
    */
-  private async revoke(session: SessionRecord, statusId: string) {
+  private async revoke(session: SessionRecord, statusId: string, meta: CommandMeta) {
     const status = await this.ctx.repos.statuses.get(session.id, statusId)
     if (!status) throw appError('statusNotFound')
     if (status.state !== 'sent' || !status.waMessageId) throw appError('notRevocable')
     if (!isConnected(session)) throw appError('notConnected')
     try {
-      await this.ctx.commands.send(session.id, 'status.revoke', {
-        sessionId: session.id,
-        statusId,
-        waMessageId: status.waMessageId,
-        targetNumbers: parseTargetNumbers(status.targetNumbers),
-      })
+      await this.ctx.commands.send(
+        session.id,
+        'status.revoke',
+        {
+          sessionId: session.id,
+          statusId,
+          waMessageId: status.waMessageId,
+          targetNumbers: parseTargetNumbers(status.targetNumbers),
+        },
+        meta,
+      )
     } finally {
       afterCommand(this.ctx)
     }

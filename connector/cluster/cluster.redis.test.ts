@@ -130,6 +130,16 @@ describe('Redis command bus and cluster membership', () => {
     expect(await api.call(['GET', RedisKeys.lease('fresh')])).toBe('c1')
   })
 
+  it('carries the request id of the API call to the connector, and none when there is none', async () => {
+    const { host } = await startMember('c1')
+    await client.send('traced', 'session.start', { sessionId: 'traced' }, { requestId: 'req-0123abcd' })
+    await client.send('traced', 'session.restart', { sessionId: 'traced' })
+    expect(host.handled.map((c) => [c.name, c.requestId])).toEqual([
+      ['session.start', 'req-0123abcd'],
+      ['session.restart', undefined],
+    ])
+  })
+
   it('carries domain errors back with their code and message', async () => {
     const { host } = await startMember('c1')
     host.reply = async () => {

@@ -208,7 +208,7 @@ export class CommandConsumer {
     // Given up meanwhile: left pending, so the next owner runs it.
     if (!this.sessions.has(sessionId)) return
     const stream = RedisKeys.commands(sessionId)
-    const { id, name, input, deadline } = entry.fields
+    const { id, name, input, deadline, requestId } = entry.fields
     let command: CommandEnvelope
     try {
       command = {
@@ -216,6 +216,7 @@ export class CommandConsumer {
         name: String(name) as CommandName,
         input: JSON.parse(String(input)),
         deadline: Number(deadline),
+        ...(requestId ? { requestId: String(requestId) } : {}),
       } as CommandEnvelope
     } catch {
       await this.ack(stream, entry.id)

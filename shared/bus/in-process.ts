@@ -1,6 +1,7 @@
 import {
   type CommandEnvelope,
   type CommandInput,
+  type CommandMeta,
   type CommandName,
   type CommandReply,
   commands,
@@ -26,6 +27,7 @@ export class InProcessBus implements Bus {
     _sessionId: string,
     name: N,
     input: CommandInput<N>,
+    meta: CommandMeta = {},
   ): Promise<CommandReply<N>> {
     const spec = commands[name]
     const parsed = spec.input.safeParse(input)
@@ -38,6 +40,7 @@ export class InProcessBus implements Bus {
       name,
       input: parsed.data as CommandInput<N>,
       deadline: Date.now() + timeoutMs,
+      ...(meta.requestId ? { requestId: meta.requestId } : {}),
     }
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {

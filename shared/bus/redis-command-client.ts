@@ -1,5 +1,6 @@
 import {
   type CommandInput,
+  type CommandMeta,
   type CommandName,
   type CommandReply,
   commands,
@@ -50,6 +51,7 @@ export class RedisCommandClient {
     sessionId: string,
     name: N,
     input: CommandInput<N>,
+    meta: CommandMeta = {},
   ): Promise<CommandReply<N>> {
     const spec = commands[name]
     const parsed = spec.input.safeParse(input)
@@ -71,6 +73,7 @@ export class RedisCommandClient {
           COMMAND_STREAM_MAXLEN,
           sessionId,
           RedisKeys.placement,
+          meta.requestId ?? '',
         ],
       )
     } catch {

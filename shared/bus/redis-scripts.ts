@@ -6,13 +6,14 @@ import { defineScript } from '../redis/types.js'
  * after the caller was told it failed. A session without an owner is announced for placement.
  *
  * KEYS: command stream, connectors zset, lease key. ARGV: id, name, input JSON, deadline ms,
- * stream maxlen, session id, placement channel. Returns 1 when queued, 0 when no connector is up.
+ * stream maxlen, session id, placement channel, request id. Returns 1 when queued, 0 when no
+ * connector is up.
  */
 export const ENQUEUE_COMMAND = defineScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('ZCOUNT', KEYS[2], now, '+inf') == 0 then return 0 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1], 'name', ARGV[2], 'input', ARGV[3], 'deadline', ARGV[4])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1], 'name', ARGV[2], 'input', ARGV[3], 'deadline', ARGV[4], 'requestId', ARGV[8])
 if not redis.call('GET', KEYS[3]) then redis.call('PUBLISH', ARGV[7], ARGV[6]) end
 return 1
 `)

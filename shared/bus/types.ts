@@ -1,4 +1,4 @@
-import type { CommandEnvelope, CommandInput, CommandName, CommandReply } from '../commands.js'
+import type { CommandEnvelope, CommandInput, CommandMeta, CommandName, CommandReply } from '../commands.js'
 import type { EventMessage } from '../events.js'
 
 /** Runs one command for a session the handler owns; throws `AppError` for domain failures. */
@@ -13,7 +13,12 @@ export type Unsubscribe = () => void
  * arrives in the command's timeout, `AppError('unavailable')` when no connector can take it.
  */
 export interface CommandClient {
-  send<N extends CommandName>(sessionId: string, name: N, input: CommandInput<N>): Promise<CommandReply<N>>
+  send<N extends CommandName>(
+    sessionId: string,
+    name: N,
+    input: CommandInput<N>,
+    meta?: CommandMeta,
+  ): Promise<CommandReply<N>>
 }
 
 /** The connector's side in one process: the handler for commands of the sessions it owns. */

@@ -20,6 +20,8 @@ const route = createRoute({
 
 export const registerCreateSession = (app: App) =>
   app.openapi(route, async (c) => {
-    const data = await c.get('services').sessions.create(c.req.valid('json'))
+    const data = await c
+      .get('services')
+      .sessions.create(c.req.valid('json'), { requestId: c.get('requestId') })
     return c.json({ success: true as const, data }, 201)
   })

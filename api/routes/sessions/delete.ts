@@ -17,6 +17,8 @@ const route = createRoute({
 
 export const registerDeleteSession = (app: App) =>
   app.openapi(route, async (c) => {
-    const data = await c.get('services').sessions.delete(c.req.valid('param').sessionId)
+    const data = await c
+      .get('services')
+      .sessions.delete(c.req.valid('param').sessionId, { requestId: c.get('requestId') })
     return c.json({ success: true as const, data }, 200)
   })

@@ -20,6 +20,8 @@ const route = createRoute({
 
 export const registerRequestPairingCode = (app: App) =>
   app.openapi(route, async (c) => {
-    const data = await c.get('services').sessions.requestPairingCode(c.req.valid('param').sessionId)
+    const data = await c.get('services').sessions.requestPairingCode(c.req.valid('param').sessionId, {
+      requestId: c.get('requestId'),
+    })
     return c.json({ success: true as const, data }, 200)
   })

@@ -17,6 +17,8 @@ const route = createRoute({
 
 export const registerRestartSession = (app: App) =>
   app.openapi(route, async (c) => {
-    const data = await c.get('services').sessions.restart(c.req.valid('param').sessionId)
+    const data = await c
+      .get('services')
+      .sessions.restart(c.req.valid('param').sessionId, { requestId: c.get('requestId') })
     return c.json({ success: true as const, data }, 200)
   })

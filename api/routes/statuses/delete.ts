@@ -25,6 +25,8 @@ export const registerDeleteStatus = (app: App) =>
   app.openapi(route, async (c) => {
     const { sessionId, statusId } = c.req.valid('param')
     const { forEveryone } = c.req.valid('query')
-    const data = await c.get('services').statuses.delete(sessionId, statusId, { forEveryone })
+    const data = await c
+      .get('services')
+      .statuses.delete(sessionId, statusId, { forEveryone }, { requestId: c.get('requestId') })
     return c.json({ success: true as const, data }, 200)
   })

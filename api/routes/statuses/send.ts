@@ -21,6 +21,8 @@ const route = createRoute({
 export const registerSendStatus = (app: App) =>
   app.openapi(route, async (c) => {
     const { sessionId } = c.req.valid('param')
-    const data = await c.get('services').statuses.send(sessionId, c.req.valid('json'))
+    const data = await c
+      .get('services')
+      .statuses.send(sessionId, c.req.valid('json'), { requestId: c.get('requestId') })
     return c.json({ success: true as const, data }, 200)
   })
