@@ -137,16 +137,18 @@ describe('embedded product', () => {
     })
     expect(created.status).toBe(201)
     expect(created.headers.get('x-request-id')).toBe('trace-abc123')
-    await vi.waitFor(() =>
-      expect(lines).toContainEqual(
-        expect.objectContaining({
-          msg: 'command handled',
-          command: 'session.start',
-          sessionId: 'traced',
-          requestId: 'trace-abc123',
-          outcome: 'ok',
-        }),
-      ),
+    await vi.waitFor(
+      () =>
+        expect(lines).toContainEqual(
+          expect.objectContaining({
+            msg: 'command handled',
+            command: 'session.start',
+            sessionId: 'traced',
+            requestId: 'trace-abc123',
+            outcome: 'ok',
+          }),
+        ),
+      { timeout: 15_000, interval: 50 },
     )
     expect(JSON.stringify(lines)).not.toContain('Secret name')
   })
