@@ -141,10 +141,18 @@ describe('split deployment as processes: a connector killed mid-send', () => {
     await vi.waitFor(() => {
       for (const [text, reply] of answers) {
         if (reply.status === 200) {
+          // What the simulator saw of that stanza, to tell a stanza addressed to nobody from one the
+          // contact could not decrypt (a Signal session the killed connector left half written).
+          const id = reply.data.waMessageId
+          const stanza = sim.sentStanzas(owner.phone).filter((sent) => sent.id === id)
+          const why = JSON.stringify({
+            recipients: stanza.map((sent) => sent.recipients),
+            decryptErrors: sim.messages.decryptErrors.filter((error) => error.id === id),
+          })
           expect(
             received(text).map((s) => s.id),
-            text,
-          ).toEqual([reply.data.waMessageId])
+            `${text}: ${why}`,
+          ).toEqual([id])
         }
       }
     }, EVENTUALLY)
