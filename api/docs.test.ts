@@ -24,6 +24,8 @@ const EVERY_ROUTE = [
   'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}',
   'GET /api/sessions/{sessionId}/analytics/contacts',
   'GET /api/sessions/{sessionId}/analytics/daily',
+  'GET /api/sessions/{sessionId}/scheduled-statuses',
+  'DELETE /api/sessions/{sessionId}/scheduled-statuses/{scheduledId}',
   'POST /api/sessions/{sessionId}/audiences',
   'GET /api/sessions/{sessionId}/audiences',
   'DELETE /api/sessions/{sessionId}/audiences/{audienceId}',

@@ -201,8 +201,28 @@ export const SendStatusBody = z
       .regex(/^aud_[a-f0-9]{12}$/, 'audienceId is not an audience id')
       .optional()
       .openapi({ description: 'A saved audience to send to, instead of targetNumbers' }),
+    sendAt: z
+      .string()
+      .refine(
+        (value) => !Number.isNaN(Date.parse(value)) && /T/.test(value),
+        'sendAt must be an ISO date-time',
+      )
+      .optional()
+      .openapi({ description: 'Send later, at this time (ISO 8601): the answer is 202 with a scheduledId' }),
+    repeat: z
+      .enum(['none', 'daily', 'weekly'], { error: 'repeat must be one of: none, daily, weekly' })
+      .optional()
+      .openapi({ description: 'With sendAt: send again every day or week' }),
   })
   .superRefine((body, ctx) => {
+    if (body.repeat !== undefined && body.repeat !== 'none' && body.sendAt === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['repeat'],
+        message: 'repeat needs sendAt',
+        params: { verbatim: true },
+      })
+    }
     if (body.audienceId !== undefined && body.targetNumbers?.trim()) {
       ctx.addIssue({
         code: 'custom',
@@ -373,6 +393,27 @@ export const DailyData = z
     ),
   })
   .openapi('DailyAnalytics')
+
+export const ScheduledParams = z.object({
+  sessionId: sessionIdParam,
+  scheduledId: z
+    .string()
+    .regex(/^sch_[a-f0-9]{12}$/, 'scheduledId is not a scheduled status id')
+    .openapi({ param: { name: 'scheduledId', in: 'path' }, example: 'sch_0123456789ab' }),
+})
+
+export const ScheduledData = z
+  .object({
+    scheduledId: z.string(),
+    sendAt: z.string().openapi({ description: 'The next send (the last one once done)' }),
+    repeat: z.enum(['none', 'daily', 'weekly']),
+    state: z.enum(['scheduled', 'sending', 'done', 'missed', 'failed', 'cancelled']),
+    type: z.string(),
+    sentCount: z.number().int(),
+    lastStatusId: z.string().nullable(),
+    lastError: z.string().nullable(),
+  })
+  .openapi('ScheduledStatus')
 
 export const AudienceParams = z.object({
   sessionId: sessionIdParam,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { CommandServer, EventPublisher, EventSubscriber, Unsubscribe } from '../shared/bus/types.js'
 import { type Config, maxUploadBytes } from '../shared/config.js'
 import type { Repositories } from '../shared/db/index.js'
+import { appError } from '../shared/errors.js'
 import type { ProductMetrics } from '../shared/metrics.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { createDbAuthState } from './auth/auth-state.js'
@@ -16,8 +17,12 @@ import { SessionRuntime } from './session-runtime.js'
 import { installSignalConsoleGuard } from './signal-console-guard.js'
 import type { ExtraSocketOptions } from './socket-config.js'
 import type { UrlMediaFetcher } from './status-content.js'
+import { StatusScheduler } from './status-scheduler.js'
 import { ViewerIngest, type ViewerIngestOptions } from './viewer-ingest.js'
 import { baileysSocketFactory, type SocketFactory } from './wa-socket.js'
+
+/** How often a connector looks for scheduled statuses that are due: they go out within this. */
+const SCHEDULER_POLL_MS = 1_000
 
 export interface ConnectorDeps {
   config: Config
@@ -70,6 +75,7 @@ export class Connector {
   readonly sessions: SessionManager
   private readonly ingest: ViewerIngest
   private readonly retention: RetentionJob
+  private readonly scheduler: StatusScheduler
   private readonly keyCache: SharedKeyCache
   private readonly logins: LoginPacer
   private readonly unsubscribers: Unsubscribe[] = []
@@ -98,6 +104,21 @@ export class Connector {
       pendingGiveUpMs: deps.config.STATUS_ACK_FINAL_TIMEOUT_MS + 60_000,
       historyMs: deps.config.ANALYTICS_HISTORY_DAYS * 86_400_000,
       onDeleted: (status) => this.ingest.forgetStatus(status.sessionId, status.id),
+    })
+    this.scheduler = new StatusScheduler({
+      repos: deps.repos,
+      logger,
+      now,
+      graceMs: deps.config.SCHEDULE_GRACE_SECONDS * 1000,
+      // Past the longest a send can take (preparing, then waiting for a late ack).
+      stuckAfterMs: deps.config.STATUS_PREPARE_TIMEOUT_MS + deps.config.STATUS_ACK_FINAL_TIMEOUT_MS + 60_000,
+      pollMs: SCHEDULER_POLL_MS,
+      holds: (sessionId) => this.sessions.runtime(sessionId)?.isOpen ?? false,
+      send: (input) => {
+        const runtime = this.sessions.runtime(input.sessionId)
+        if (!runtime) return Promise.reject(appError('notConnected'))
+        return runtime.sendStatus(input)
+      },
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }
     this.logins = new LoginPacer(deps.config.SESSION_LOGINS_PER_SECOND)
@@ -165,6 +186,7 @@ export class Connector {
       )
     }
     this.retention.start()
+    this.scheduler.start()
   }
 
   /**
@@ -176,7 +198,10 @@ export class Connector {
     this.started = false
     const [removeConsoleGuard, ...unsubscribers] = this.unsubscribers.splice(0)
     for (const unsubscribe of unsubscribers) unsubscribe()
+    // No new scheduled send starts; those running settle as their sockets close below.
+    const scheduled = this.scheduler.stop()
     await this.sessions.stopAll()
+    await scheduled
     this.logins.close()
     await this.ingest.stop()
     await this.retention.stop()

@@ -295,6 +295,11 @@ export class SessionRuntime {
     )
   }
 
+  /** Whether its WhatsApp connection is open now (a scheduled send goes out only then). */
+  get isOpen(): boolean {
+    return this.connection !== null && this.status.state === 'open'
+  }
+
   async revokeStatus(input: RevokeStatusInput): Promise<CommandReply<'status.revoke'>> {
     const connection = this.connection
     if (!connection || this.status.state !== 'open') throw appError('notConnected')

@@ -75,6 +75,7 @@ const CASES: Record<string, Case> = {
   RATE_LIMIT_WINDOW_MS: { default: 900_000, valid: [['60000', 60_000]], invalid: ['999'] },
   STATUS_RETENTION_HOURS: { default: 24, valid: [['0.5', 0.5]], invalid: ['0', '-1'] },
   ANALYTICS_HISTORY_DAYS: { default: 365, valid: [['0', 0]], invalid: ['-1', 'forever'] },
+  SCHEDULE_GRACE_SECONDS: { default: 900, valid: [['60', 60]], invalid: ['0', 'soon'] },
   CLEANUP_INTERVAL_MS: { default: 300_000, valid: [['1000', 1000]], invalid: ['999'] },
   STATUS_ACK_TIMEOUT_MS: { default: 30_000, valid: [['5000', 5000]], invalid: ['99'] },
   STATUS_PREPARE_TIMEOUT_MS: { default: 60_000, valid: [['1000', 1000]], invalid: ['99'] },

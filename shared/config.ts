@@ -55,6 +55,8 @@ export const ConfigSchema = z.object({
    * after the status itself is removed; 0 keeps none.
    */
   ANALYTICS_HISTORY_DAYS: int(365, 0),
+  /** How late a scheduled status may still go out (after downtime); later ones are marked missed. */
+  SCHEDULE_GRACE_SECONDS: int(900, 1),
   CLEANUP_INTERVAL_MS: int(5 * 60 * 1000, 1000),
   /**
    * How long a send waits for the server's ack once the stanza is written. Past it the send answers

@@ -16,6 +16,8 @@ import { registerRestartSession } from './sessions/restart.js'
 import { registerUpdatePhoneNumber } from './sessions/update-phone.js'
 import { registerDeleteStatus } from './statuses/delete.js'
 import { registerListStatuses } from './statuses/list.js'
+import { registerCancelScheduled } from './statuses/scheduled-cancel.js'
+import { registerListScheduled } from './statuses/scheduled-list.js'
 import { registerSendStatus } from './statuses/send.js'
 import { registerStatusViewers } from './statuses/viewers.js'
 import { registerHealth } from './system/health.js'
@@ -43,6 +45,8 @@ export const registerRoutes = (app: App) => {
     registerListStatuses,
     registerStatusViewers,
     registerDeleteStatus,
+    registerListScheduled,
+    registerCancelScheduled,
     registerStatusAnalytics,
     registerContactAnalytics,
     registerDailyAnalytics,

@@ -1,5 +1,11 @@
-import type { CommandMeta } from '../../shared/commands.js'
-import type { SessionRecord, StatusRecord, ViewerRecord } from '../../shared/db/types.js'
+import type { CommandInput, CommandMeta } from '../../shared/commands.js'
+import type {
+  ScheduledStatusRecord,
+  ScheduleRepeat,
+  SessionRecord,
+  StatusRecord,
+  ViewerRecord,
+} from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
 import type { StatusType } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
@@ -17,7 +23,7 @@ import { jsonListPerSource, jsonPerSource } from './prepared-json.js'
 import { viewersCsvStream } from './status-analytics.js'
 import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
-import { isConnected, toStatusView, toViewer } from './views.js'
+import { isConnected, iso, toStatusView, toViewer } from './views.js'
 
 /** `GET …/sent-statuses` and `GET …/status-viewers/{id}`, serialized once per read-model list. */
 const statusListAnswer = jsonPerSource((statuses: (StatusRecord & { viewerCount: number })[]) => ({
@@ -38,6 +44,20 @@ export interface SendStatusInput {
   audienceId?: string | undefined
 }
 
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
+
+const toScheduledView = (record: ScheduledStatusRecord) => ({
+  scheduledId: record.id,
+  sendAt: iso(record.sendAt),
+  repeat: record.repeat,
+  state: record.state,
+  type: String(record.request.type),
+  sentCount: record.sentCount,
+  lastStatusId: record.lastStatusId,
+  lastError: record.lastError,
+})
+
 /** Sending statuses through the connector, and reading/deleting what was sent. */
 export class StatusService {
   constructor(private readonly ctx: ServiceContext) {}
@@ -45,26 +65,8 @@ export class StatusService {
   async send(sessionId: string, input: SendStatusInput, meta: CommandMeta = {}) {
     // Fresh: whether the session is connected decides between sending and a 409.
     const session = await requireSession(this.ctx, sessionId, { fresh: true })
-    // Everything about the request itself is checked before the session's state: a status that
-    // could never be sent is a 400 whether or not the session happens to be connected (409).
-    const content = input.type === 'text' ? input.content : input.content.trim()
-    if (input.type === 'image' || input.type === 'video') await this.assertUploaded(content, input.type)
-    if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
-    const audience = input.audienceId
-      ? await savedAudienceNumbers(this.ctx, sessionId, input.audienceId)
-      : parseTargetNumbers(input.targetNumbers)
+    const command = await this.commandFor(sessionId, input)
     if (!isConnected(session)) throw appError('notConnected')
-    const isText = input.type === 'text'
-    const command = {
-      sessionId,
-      type: input.type,
-      content,
-      // v1: the caption is ignored for text; colour and font only exist for text.
-      ...(!isText && input.caption ? { caption: input.caption } : {}),
-      targetNumbers: audience,
-      ...(isText && input.backgroundColor ? { backgroundColor: input.backgroundColor } : {}),
-      ...(isText && input.font !== undefined ? { font: input.font } : {}),
-    }
     let reply: { statusId: string; waMessageId: string; contactCount: number }
     try {
       reply = await this.ctx.commands.send(sessionId, 'status.send', command, meta)
@@ -77,6 +79,77 @@ export class StatusService {
       waMessageId: reply.waMessageId,
       contactCount: reply.contactCount,
     }
+  }
+
+  /**
+   * The `status.send` command of a request. Everything about the request itself is checked before
+   * the session's state: a status that could never be sent is a 400 whether or not the session
+   * happens to be connected (409), or is only scheduled.
+   */
+  private async commandFor(sessionId: string, input: SendStatusInput): Promise<CommandInput<'status.send'>> {
+    const content = input.type === 'text' ? input.content : input.content.trim()
+    if (input.type === 'image' || input.type === 'video') await this.assertUploaded(content, input.type)
+    if (input.type === 'url') await assertPublicMediaUrl(content, this.ctx.resolveHost)
+    const audience = input.audienceId
+      ? await savedAudienceNumbers(this.ctx, sessionId, input.audienceId)
+      : parseTargetNumbers(input.targetNumbers)
+    const isText = input.type === 'text'
+    return {
+      sessionId,
+      type: input.type,
+      content,
+      // v1: the caption is ignored for text; colour and font only exist for text.
+      ...(!isText && input.caption ? { caption: input.caption } : {}),
+      targetNumbers: audience,
+      ...(isText && input.backgroundColor ? { backgroundColor: input.backgroundColor } : {}),
+      ...(isText && input.font !== undefined ? { font: input.font } : {}),
+    }
+  }
+
+  /**
+   * A send for later (`sendAt`, optionally repeated): checked now like a send, stored, and sent by
+   * the connector holding the session when its time comes (shared/db scheduled_statuses).
+   */
+  async schedule(
+    sessionId: string,
+    input: SendStatusInput & { sendAt: string; repeat?: ScheduleRepeat | undefined },
+  ) {
+    await requireSession(this.ctx, sessionId)
+    const sendAt = Date.parse(input.sendAt)
+    const now = this.ctx.clock()
+    if (!(sendAt > now)) throw appError('sendAtInPast')
+    const { sessionId: _, ...request } = await this.commandFor(sessionId, input)
+    const record: ScheduledStatusRecord = {
+      sessionId,
+      id: `sch_${randomHex(6)}`,
+      sendAt,
+      request,
+      repeat: input.repeat ?? 'none',
+      state: 'scheduled',
+      lastStatusId: null,
+      lastError: null,
+      sentCount: 0,
+      createdAt: now,
+      updatedAt: now,
+    }
+    await this.ctx.repos.scheduled.insert(record)
+    return { ...toScheduledView(record), message: 'Status scheduled' }
+  }
+
+  async listScheduled(sessionId: string) {
+    await requireSession(this.ctx, sessionId)
+    return (await this.ctx.repos.scheduled.list(sessionId)).map(toScheduledView)
+  }
+
+  /** Cancels a scheduled send that has not started; one already sending or done is a 409. */
+  async cancelScheduled(sessionId: string, scheduledId: string) {
+    await requireSession(this.ctx, sessionId)
+    const record = await this.ctx.repos.scheduled.get(sessionId, scheduledId)
+    if (!record) throw appError('scheduledNotFound')
+    if (!(await this.ctx.repos.scheduled.transition(sessionId, scheduledId, 'scheduled', 'cancelled'))) {
+      throw appError('scheduledNotPending')
+    }
+    return { scheduledId, message: 'Scheduled status cancelled' }
   }
 
   /**

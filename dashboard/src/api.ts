@@ -70,6 +70,16 @@ export interface SavedAudience {
   numbers: string[]
 }
 
+export interface ScheduledStatus {
+  scheduledId: string
+  sendAt: string
+  repeat: 'none' | 'daily' | 'weekly'
+  state: 'scheduled' | 'sending' | 'done' | 'missed' | 'failed' | 'cancelled'
+  type: string
+  sentCount: number
+  lastError: string | null
+}
+
 export interface UploadLink {
   filename: string
   uploadUrl: string
@@ -185,6 +195,18 @@ export class Api {
       name,
       numbers: numbers.join(','),
     })
+
+  scheduleStatus = (
+    id: string,
+    body: SendStatusInput & { sendAt: string; repeat: 'none' | 'daily' | 'weekly' },
+  ) => this.call<ScheduledStatus>('POST', `/api/sessions/${encodeURIComponent(id)}/send-status`, body)
+  scheduled = (id: string) =>
+    this.call<ScheduledStatus[]>('GET', `/api/sessions/${encodeURIComponent(id)}/scheduled-statuses`)
+  cancelScheduled = (id: string, scheduledId: string) =>
+    this.call<unknown>(
+      'DELETE',
+      `/api/sessions/${encodeURIComponent(id)}/scheduled-statuses/${encodeURIComponent(scheduledId)}`,
+    )
 
   stats = () => this.call<Stats>('GET', '/api/stats')
   storage = () => this.call<Storage>('GET', '/api/storage')

@@ -22,6 +22,7 @@ describe('migrate', () => {
       'audiences',
       'command_log',
       'lid_map',
+      'scheduled_statuses',
       'schema_migrations',
       'sessions',
       'status_archive',

@@ -185,6 +185,29 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 6,
+    name: 'scheduled statuses',
+    statements: [
+      // A send stored for later: the request as validated (JSON), when, how often, and how it went.
+      `CREATE TABLE scheduled_statuses (
+        session_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        send_at INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        repeat TEXT NOT NULL,
+        state TEXT NOT NULL,
+        last_status_id TEXT,
+        last_error TEXT,
+        sent_count INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, id)
+      ) WITHOUT ROWID`,
+      // The scheduler's question: what is due, or stuck mid-send.
+      'CREATE INDEX scheduled_statuses_due ON scheduled_statuses (state, send_at)',
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

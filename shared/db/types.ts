@@ -257,6 +257,49 @@ export interface AudiencesRepo {
   deleteAllForSession(sessionId: string): Promise<void>
 }
 
+export type ScheduleRepeat = 'none' | 'daily' | 'weekly'
+export type ScheduleState = 'scheduled' | 'sending' | 'done' | 'missed' | 'failed' | 'cancelled'
+
+export interface ScheduledStatusRecord {
+  sessionId: string
+  id: string
+  /** Epoch ms of the next (or last, once done) send. */
+  sendAt: number
+  /** The send as the API validated it: the `status.send` command input without the session. */
+  request: Record<string, unknown>
+  repeat: ScheduleRepeat
+  state: ScheduleState
+  lastStatusId: string | null
+  lastError: string | null
+  sentCount: number
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ScheduledStatusesRepo {
+  insert(record: ScheduledStatusRecord): Promise<void>
+  list(sessionId: string): Promise<ScheduledStatusRecord[]>
+  get(sessionId: string, id: string): Promise<ScheduledStatusRecord | null>
+  /** Scheduled ones whose time has come (any session), oldest first. */
+  due(now: number, limit: number): Promise<ScheduledStatusRecord[]>
+  /** The earliest send time still ahead, for the scheduler's next wake-up; null when none. */
+  nextSendAt(): Promise<number | null>
+  /**
+   * Moves one from `from` to `to` with the given changes, only if it is still in `from`: the
+   * claim that makes a send happen once even with several connectors looking.
+   */
+  transition(
+    sessionId: string,
+    id: string,
+    from: ScheduleState,
+    to: ScheduleState,
+    changes?: Partial<Pick<ScheduledStatusRecord, 'sendAt' | 'lastStatusId' | 'lastError' | 'sentCount'>>,
+  ): Promise<boolean>
+  /** Sends left `sending` since before `before` (their connector died mid-send). */
+  stuck(before: number): Promise<ScheduledStatusRecord[]>
+  deleteAllForSession(sessionId: string): Promise<void>
+}
+
 /** A sent status as analytics across statuses need it (live or from the history). */
 export interface SentStatusSummary {
   id: string
@@ -292,6 +335,7 @@ export interface Repositories {
   commandLog: CommandLogRepo
   analytics: AnalyticsRepo
   audiences: AudiencesRepo
+  scheduled: ScheduledStatusesRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

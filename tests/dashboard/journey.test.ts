@@ -418,6 +418,27 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
       expect(revoke?.revokedId).toBe(linked?.waMessageId)
     }, EVENTUALLY)
 
+    // Scheduled for an hour from now, listed, then cancelled before it goes.
+    const inAnHour = new Date(Date.now() + 3_600_000)
+    const local = new Date(inAnHour.getTime() - inAnHour.getTimezoneOffset() * 60_000)
+      .toISOString()
+      .slice(0, 19)
+    await page.getByRole('radio', { name: 'Text' }).check({ force: true })
+    await page.getByLabel('Status text').fill('Later today')
+    await page.getByLabel('Send later (optional)').fill(local)
+    await page.getByLabel('Repeat').selectOption({ label: 'Every day' })
+    await page.getByRole('button', { name: 'Schedule status' }).click()
+    await page.getByTestId('send-outcome').getByText('Scheduled for').waitFor(UI)
+    const scheduledCard = page.getByTestId('scheduled')
+    await scheduledCard.getByText('every day').waitFor(UI)
+    await scheduledCard.getByRole('button', { name: 'Cancel' }).click()
+    await scheduledCard.getByRole('button', { name: 'Cancel it' }).click()
+    await scheduledCard.waitFor({ state: 'detached', ...UI })
+    const [cancelled] = (
+      await product.api.get<{ state: string }[]>('/api/sessions/phone-qr/scheduled-statuses')
+    ).data
+    expect(cancelled).toMatchObject({ state: 'cancelled', repeat: 'daily' })
+
     // Deleting a session asks first, then it is gone.
     await page.locator('[data-session="phone-code"]').click()
     await page.getByRole('button', { name: 'Delete session' }).click()

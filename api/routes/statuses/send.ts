@@ -1,6 +1,6 @@
-import { createRoute } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 import { BUS_ERRORS, envelope, errorResponses, jsonBody, jsonContent } from '../../openapi.js'
-import { SendStatusBody, SendStatusData, SessionParams } from '../../schemas.js'
+import { ScheduledData, SendStatusBody, SendStatusData, SessionParams } from '../../schemas.js'
 import type { App } from '../../types.js'
 
 const route = createRoute({
@@ -10,10 +10,14 @@ const route = createRoute({
   summary: 'Post a text, image, video or URL status',
   description:
     'For image/video, `content` is a filename returned by an upload. For url, an http(s) URL to public ' +
-    'media. Answers once WhatsApp has acknowledged the status; 409 when the session is not connected.',
+    'media. Answers once WhatsApp has acknowledged the status; 409 when the session is not connected. ' +
+    'With `sendAt` the status is checked now and stored, and the connector holding the session sends it ' +
+    'then (once, even across restarts; `repeat` daily or weekly): 202 with the `scheduledId`. One whose ' +
+    'time passed while nothing could send it is still sent within SCHEDULE_GRACE_SECONDS, else marked missed.',
   request: { params: SessionParams, body: jsonBody(SendStatusBody) },
   responses: {
     200: jsonContent(envelope(SendStatusData), 'Status sent'),
+    202: jsonContent(envelope(ScheduledData.extend({ message: z.string() })), 'Status scheduled'),
     ...errorResponses(400, 404, 409, ...BUS_ERRORS),
   },
 })
@@ -21,8 +25,12 @@ const route = createRoute({
 export const registerSendStatus = (app: App) =>
   app.openapi(route, async (c) => {
     const { sessionId } = c.req.valid('param')
-    const data = await c
-      .get('services')
-      .statuses.send(sessionId, c.req.valid('json'), { requestId: c.get('requestId') })
+    const input = c.req.valid('json')
+    const statuses = c.get('services').statuses
+    if (input.sendAt !== undefined) {
+      const data = await statuses.schedule(sessionId, { ...input, sendAt: input.sendAt })
+      return c.json({ success: true as const, data }, 202)
+    }
+    const data = await statuses.send(sessionId, input, { requestId: c.get('requestId') })
     return c.json({ success: true as const, data }, 200)
   })

@@ -14,6 +14,7 @@ const KINDS: { kind: Kind; label: string }[] = [
 
 type Outcome =
   | { state: 'sent'; result: SendResult }
+  | { state: 'scheduled'; at: string }
   | { state: 'failed'; title: string; message: string }
   | { state: 'sending'; step: string }
 
@@ -46,6 +47,9 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
   const [url, setUrl] = useState('')
   const [caption, setCaption] = useState('')
   const [audienceText, setAudienceText] = useState('')
+  // Empty: now. A local date and time (the browser's zone) sends it later.
+  const [later, setLater] = useState('')
+  const [repeat, setRepeat] = useState<'none' | 'daily' | 'weekly'>('none')
   const [progress, setProgress] = useState<number | null>(null)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const audience = useMemo(() => parseAudience(audienceText), [audienceText])
@@ -88,14 +92,25 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
         setProgress(0)
         content = await api.upload(kind, file!, setProgress)
       }
-      setOutcome({ state: 'sending', step: 'Sending to WhatsApp…' })
-      const result = await api.sendStatus(session.sessionId, {
+      const body: SendStatusInput = {
         type: kind,
         content,
         ...(kind !== 'text' && caption.trim() ? { caption } : {}),
         ...(kind === 'text' ? { backgroundColor: background, font } : {}),
         ...(audience.numbers.length > 0 ? { targetNumbers: audience.numbers.join(',') } : {}),
-      })
+      }
+      if (later) {
+        const scheduled = await api.scheduleStatus(session.sessionId, {
+          ...body,
+          sendAt: new Date(later).toISOString(),
+          repeat,
+        })
+        setOutcome({ state: 'scheduled', at: scheduled.sendAt })
+        onSettled()
+        return
+      }
+      setOutcome({ state: 'sending', step: 'Sending to WhatsApp…' })
+      const result = await api.sendStatus(session.sessionId, body)
       setOutcome({ state: 'sent', result })
       onSettled()
       if (kind === 'text') setText('')
@@ -286,6 +301,28 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
         </p>
       )}
 
+      <div class="when">
+        <label for="status-later">Send later (optional)</label>
+        <input
+          id="status-later"
+          type="datetime-local"
+          step="1"
+          value={later}
+          onInput={(e) => setLater(e.currentTarget.value)}
+        />
+        {later && (
+          <select
+            aria-label="Repeat"
+            value={repeat}
+            onChange={(e) => setRepeat(e.currentTarget.value as typeof repeat)}
+          >
+            <option value="none">Once</option>
+            <option value="daily">Every day</option>
+            <option value="weekly">Every week</option>
+          </select>
+        )}
+      </div>
+
       {outcome?.state === 'sending' && progress !== null && (
         <div class="progress">
           <label for="upload-progress">Upload</label>
@@ -296,7 +333,7 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
 
       <div class="actions">
         <button type="submit" class="primary" disabled={!ready}>
-          {outcome?.state === 'sending' ? outcome.step : 'Post status'}
+          {outcome?.state === 'sending' ? outcome.step : later ? 'Schedule status' : 'Post status'}
         </button>
       </div>
       <div aria-live="polite" data-testid="send-outcome">
@@ -304,6 +341,9 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
           <p class="success">
             Sent to {outcome.result.contactCount} contact{outcome.result.contactCount === 1 ? '' : 's'}.
           </p>
+        )}
+        {outcome?.state === 'scheduled' && (
+          <p class="success">Scheduled for {new Date(outcome.at).toLocaleString()}.</p>
         )}
         {outcome?.state === 'failed' && (
           <p class="error" role="alert">

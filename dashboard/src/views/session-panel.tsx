@@ -7,6 +7,7 @@ import { AudienceCard } from './audience-card.js'
 import { Compose } from './compose.js'
 import { ConfirmButton } from './confirm-button.js'
 import { Linking } from './linking.js'
+import { ScheduledCard } from './scheduled-card.js'
 import { StateBadge } from './state-badge.js'
 import { StatusList } from './status-list.js'
 import { ViewersPanel } from './viewers-panel.js'
@@ -138,6 +139,7 @@ export const SessionPanel = ({ api, live, session, statusId, onChanged }: Sessio
               <p class="muted">Link the account first: statuses go out once it is connected.</p>
             </section>
           )}
+          <ScheduledCard api={api} session={session} sends={sends} />
           <StatusList api={api} live={live} session={session} sends={sends} />
           <AudienceCard api={api} live={live} session={session} />
         </>

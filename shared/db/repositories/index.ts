@@ -4,6 +4,7 @@ import { createAnalyticsRepo } from './analytics.js'
 import { createAudiencesRepo } from './audiences.js'
 import { createCommandLogRepo } from './command-log.js'
 import { createLidMapRepo } from './lid-map.js'
+import { createScheduledStatusesRepo } from './scheduled.js'
 import { createSessionsRepo } from './sessions.js'
 import { createStatusesRepo } from './statuses.js'
 import { createStorageUsage } from './storage-usage.js'
@@ -24,6 +25,7 @@ export function createRepositories(client: Client): Repositories {
     commandLog: createCommandLogRepo(client),
     analytics: createAnalyticsRepo(client),
     audiences: createAudiencesRepo(client),
+    scheduled: createScheduledStatusesRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }
