@@ -1,4 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type/core'
+import { randomHex } from './random.js'
 
 /**
  * The one table of media the product handles: which types count as an image or a video status,
@@ -93,9 +94,6 @@ export const sniffMedia = async (head: Uint8Array): Promise<SniffedMedia | null>
   if (detected.mime.startsWith('video/')) return { kind: 'video', mime: detected.mime, ext }
   return null
 }
-
-const randomHex = (bytes: number) =>
-  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 /** A fresh stored name `<ms>-<random hex>.<ext>`, matching SAFE_MEDIA_NAME. */
 export const newMediaName = (now: number, ext: string) => `${now}-${randomHex(8)}.${ext}`

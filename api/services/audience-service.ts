@@ -1,11 +1,9 @@
 import type { AudienceRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
+import { randomHex } from '../../shared/random.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
 import { requireSession, type ServiceContext } from './context.js'
 import { iso } from './views.js'
-
-const randomHex = (bytes: number) =>
-  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 const toAudienceView = (audience: AudienceRecord) => ({
   audienceId: audience.id,

@@ -7,6 +7,7 @@ import type {
   ViewerRecord,
 } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
+import { randomHex } from '../../shared/random.js'
 import type { StatusType } from '../../shared/schemas.js'
 import { parseTargetNumbers } from '../../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../../shared/storage/types.js'
@@ -43,9 +44,6 @@ export interface SendStatusInput {
   /** A saved audience instead of `targetNumbers`. */
   audienceId?: string | undefined
 }
-
-const randomHex = (bytes: number) =>
-  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 const toScheduledView = (record: ScheduledStatusRecord) => ({
   scheduledId: record.id,

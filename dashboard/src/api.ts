@@ -1,4 +1,9 @@
+import type { ContactReach, DayTotals } from '../../api/services/session-analytics.js'
+import type { StatusAnalytics } from '../../api/services/status-analytics.js'
 import type { SessionView, StatusView, Viewer } from '../../shared/schemas.js'
+
+// The analytics shapes are the API's own (type imports: no server code reaches the bundle).
+export type { ContactReach, DayTotals, StatusAnalytics }
 
 /** A refusal or failure as the API words it (`{ success: false, error }`), with its HTTP status. */
 export class ApiError extends Error {
@@ -30,37 +35,11 @@ export interface SendResult {
   contactCount: number
 }
 
-export interface StatusAnalytics {
-  statusId: string
-  audienceSize: number
-  viewerCount: number
-  reachPercent: number | null
-  notViewed: string[]
-  unresolvedViewers: number
-}
-
-export interface ContactReach {
-  number: string
-  received: number
-  viewed: number
-  viewRate: number | null
-  firstViewAt: string | null
-  lastViewAt: string | null
-}
-
 export interface ContactAnalytics {
   statuses: number
   since: string | null
   unresolvedViews: number
   contacts: ContactReach[]
-}
-
-export interface DayTotals {
-  day: string
-  statusesSent: number
-  audience: number
-  views: number
-  uniqueViewers: number
 }
 
 export interface SavedAudience {

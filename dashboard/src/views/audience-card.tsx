@@ -3,6 +3,7 @@ import type { SessionView } from '../../../shared/schemas.js'
 import type { Api, ContactAnalytics, DayTotals } from '../api.js'
 import { formatDay, formatNumber, formatTime } from '../format.js'
 import type { Live } from '../live.js'
+import { ErrorNote } from './error-note.js'
 
 type Sort = 'most-viewed' | 'least-viewed'
 
@@ -69,11 +70,7 @@ export const AudienceCard = ({ api, live, session }: { api: Api; live: Live; ses
           </select>
         </label>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorNote message={error} />
       {contacts && contacts.statuses === 0 && <p class="muted">Nothing sent yet.</p>}
       {contacts && contacts.contacts.length > 0 && (
         <>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 import type { SessionView } from '../../../shared/schemas.js'
 import type { Api } from '../api.js'
+import { ErrorNote } from './error-note.js'
 
 const groupCode = (code: string) => (code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code)
 
@@ -68,11 +69,7 @@ export const Linking = ({ api, session }: { api: Api; session: SessionView }) =>
           Get a new code
         </button>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorNote message={error} />
     </section>
   )
 }

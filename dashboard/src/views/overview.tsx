@@ -3,6 +3,7 @@ import type { SessionView } from '../../../shared/schemas.js'
 import type { Api, Stats, Storage } from '../api.js'
 import { formatBytes, formatTime } from '../format.js'
 import type { Live } from '../live.js'
+import { ErrorNote } from './error-note.js'
 
 const REFRESH_EVENTS = [
   'status-sent',
@@ -58,11 +59,7 @@ export const Overview = ({
     <div class="stack">
       <section class="card" aria-labelledby="stats-title">
         <h2 id="stats-title">At a glance</h2>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorNote message={error} />
         <dl class="tiles" data-testid="stats">
           <div>
             <dt>Sessions</dt>

@@ -3,6 +3,7 @@ import type { SessionView } from '../../../shared/schemas.js'
 import type { Api, ScheduledStatus } from '../api.js'
 import { formatTime } from '../format.js'
 import { ConfirmButton } from './confirm-button.js'
+import { ErrorNote } from './error-note.js'
 
 const REPEAT: Record<ScheduledStatus['repeat'], string> = {
   none: 'once',
@@ -30,11 +31,7 @@ export const ScheduledCard = ({ api, session, sends }: { api: Api; session: Sess
   return (
     <section class="card" aria-labelledby="scheduled-title" data-testid="scheduled">
       <h2 id="scheduled-title">Scheduled</h2>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorNote message={error} />
       <ul class="plain-list">
         {shown.map((item) => (
           <li key={item.scheduledId} data-scheduled={item.scheduledId}>

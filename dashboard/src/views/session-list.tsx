@@ -1,6 +1,7 @@
 import type { SessionView } from '../../../shared/schemas.js'
 import { formatDay, formatNumber } from '../format.js'
 import { sessionHref } from '../hooks.js'
+import { ErrorNote } from './error-note.js'
 import { StateBadge } from './state-badge.js'
 
 interface SessionListProps {
@@ -17,11 +18,7 @@ export const SessionList = ({ sessions, selectedId, error }: SessionListProps) =
         New session
       </a>
     </div>
-    {error && (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    )}
+    <ErrorNote message={error} />
     {sessions === null && !error && <p class="muted">Loading…</p>}
     {sessions?.length === 0 && <p class="muted">No sessions yet. Link a WhatsApp account to begin.</p>}
     <ul>

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import { ErrorNote } from './error-note.js'
 
 interface SignInProps {
   notice: string | null
@@ -26,11 +27,7 @@ export const SignIn = ({ notice, eventsUrl, onSignIn }: SignInProps) => {
       <form class="card" onSubmit={submit} noValidate>
         <h1>Status Tracker</h1>
         <p>Enter the API key of this server. It is printed on the first start and kept in data/api-key.</p>
-        {notice && (
-          <p class="error" role="alert">
-            {notice}
-          </p>
-        )}
+        <ErrorNote message={notice} />
         <label for="api-key">API key</label>
         <input
           id="api-key"

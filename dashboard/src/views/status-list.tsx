@@ -5,6 +5,7 @@ import { formatAgo, formatLeft, formatTime, reachPercent } from '../format.js'
 import { statusHref, useNow } from '../hooks.js'
 import type { Live } from '../live.js'
 import { ConfirmButton } from './confirm-button.js'
+import { ErrorNote } from './error-note.js'
 import { StatusPreview } from './status-preview.js'
 
 /** The session's statuses of the last 24 hours, newest first, viewer counts updating live. */
@@ -75,11 +76,7 @@ export const StatusList = ({ api, live, session, sends }: StatusListProps) => {
   return (
     <section class="card" aria-labelledby="statuses-title">
       <h2 id="statuses-title">Statuses</h2>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorNote message={error} />
       {statuses === null && !error && <p class="muted">Loading…</p>}
       {statuses?.length === 0 && <p class="muted">No status in the last 24 hours.</p>}
       <ul class="status-list">

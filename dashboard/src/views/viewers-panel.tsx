@@ -4,6 +4,7 @@ import type { Api, StatusAnalytics } from '../api.js'
 import { formatClock, formatNumber, formatTime } from '../format.js'
 import { sessionHref } from '../hooks.js'
 import type { Live } from '../live.js'
+import { ErrorNote } from './error-note.js'
 import { StatusPreview } from './status-preview.js'
 import { ViewsChart } from './views-chart.js'
 
@@ -101,11 +102,7 @@ export const ViewersPanel = ({ api, live, session, statusId }: ViewersPanelProps
           Download CSV
         </button>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorNote message={error} />
       {status && (
         <div class="status-item">
           <StatusPreview api={api} status={status} />
