@@ -30,6 +30,25 @@ const putFile = (media: LocalMediaStore, name: string) =>
     { maxBytes: 10, contentType: 'image/jpeg' },
   )
 
+/** A job over a fresh database, for the analytics history (`historyMs` as ANALYTICS_HISTORY_DAYS). */
+const historyJob = async (now: () => number, historyMs?: number) => {
+  db = await openTestDatabase()
+  const repos = createRepositories(db.client)
+  const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
+  const job = new RetentionJob({
+    repos,
+    media,
+    events: new InProcessBus(),
+    logger: pino({ level: 'silent' }),
+    intervalMs: 60_000,
+    now,
+    orphanUploadAgeMs: HOUR,
+    pendingGiveUpMs: 360_000,
+    ...(historyMs === undefined ? {} : { historyMs }),
+  })
+  return { repos, job }
+}
+
 describe('status retention', () => {
   it('removes expired statuses, their unused media, and tells each affected session once', async () => {
     db = await openTestDatabase()
@@ -97,21 +116,8 @@ describe('status retention', () => {
   })
 
   it('keeps what analytics need of expired sent statuses for the history window, then drops it', async () => {
-    db = await openTestDatabase()
-    const repos = createRepositories(db.client)
-    const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
     let now = NOW
-    const job = new RetentionJob({
-      repos,
-      media,
-      events: new InProcessBus(),
-      logger: pino({ level: 'silent' }),
-      intervalMs: 60_000,
-      now: () => now,
-      orphanUploadAgeMs: HOUR,
-      pendingGiveUpMs: 360_000,
-      historyMs: 48 * HOUR,
-    })
+    const { repos, job } = await historyJob(() => now, 48 * HOUR)
     const sent = await repos.statuses.insert(
       newStatus({
         sessionId: 'a',
@@ -152,19 +158,7 @@ describe('status retention', () => {
   })
 
   it('keeps no history with historyMs 0', async () => {
-    db = await openTestDatabase()
-    const repos = createRepositories(db.client)
-    const media = new LocalMediaStore({ dir: `${db.dir}/media`, publicUrl: 'http://localhost', secret: 's' })
-    const job = new RetentionJob({
-      repos,
-      media,
-      events: new InProcessBus(),
-      logger: pino({ level: 'silent' }),
-      intervalMs: 60_000,
-      now: () => NOW,
-      orphanUploadAgeMs: HOUR,
-      pendingGiveUpMs: 360_000,
-    })
+    const { repos, job } = await historyJob(() => NOW)
     await repos.statuses.insert(newStatus({ sessionId: 'a', state: 'sent', expiresAt: NOW - HOUR }))
     await expect(job.runOnce()).resolves.toBe(1)
     expect(await repos.analytics.recentStatuses('a', 10)).toEqual([])

@@ -4,7 +4,7 @@ import type { CommandInput, CommandReply } from '../shared/commands.js'
 import { appError } from '../shared/errors.js'
 import { STATUS_BROADCAST_JID } from './jid.js'
 import { ownIdentity } from './linking.js'
-import { lookupLids } from './send-status.js'
+import { lookupLids, settleWithin } from './send-status.js'
 import type { StatusAckTracker } from './status-ack.js'
 import { buildStatusAudience } from './status-audience.js'
 import type { WaSocket } from './wa-socket.js'
@@ -47,24 +47,19 @@ export const revokeStatus = async (
     { delete: { remoteJid: STATUS_BROADCAST_JID, fromMe: true, id: input.waMessageId } },
     { messageId, statusJidList: audience.statusJidList },
   )
-  const written = await within(
-    sending.then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    ),
-    ctx.prepareTimeoutMs,
-  )
-  if (written === null || !written.ok) {
+  const written = await settleWithin(sending, ctx.prepareTimeoutMs)
+  if (written.state !== 'fulfilled') {
     watch.stop()
-    if (written === null) throw appError('sendPrepareTimeout')
-    const reason = written.error instanceof Error ? written.error.message.slice(0, 200) : 'unknown error'
+    if (written.state === 'pending') throw appError('sendPrepareTimeout')
+    const reason = written.reason instanceof Error ? written.reason.message.slice(0, 200) : 'unknown error'
     throw appError('couldNotRevoke', reason)
   }
-  const verdict = await within(watch.verdict, ctx.ackTimeoutMs)
-  if (verdict === null) {
+  const ack = await settleWithin(watch.verdict, ctx.ackTimeoutMs)
+  if (ack.state !== 'fulfilled') {
     watch.stop()
     throw appError('sendAckTimeout')
   }
+  const verdict = ack.value
   if (!verdict.ok) {
     throw verdict.reason === 'rejected'
       ? appError('revokeRejected', verdict.code)
@@ -72,15 +67,4 @@ export const revokeStatus = async (
   }
   ctx.logger.info({ statusId: input.statusId }, 'status deleted for everyone')
   return { revoked: true }
-}
-
-/** What `promise` settles to within `ms`, or null when it takes longer (it keeps running). */
-const within = <T>(promise: Promise<T>, ms: number): Promise<T | null> => {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
 }

@@ -212,7 +212,7 @@ type Settled<T> =
   | { state: 'pending' }
 
 /** How `promise` stands after at most `ms`; it keeps running either way. */
-const settleWithin = <T>(promise: Promise<T>, ms: number): Promise<Settled<T>> => {
+export const settleWithin = <T>(promise: Promise<T>, ms: number): Promise<Settled<T>> => {
   let timer: NodeJS.Timeout | undefined
   return Promise.race([
     promise.then(

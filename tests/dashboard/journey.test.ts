@@ -16,6 +16,7 @@ import {
   accessibilityViolations,
   launchBrowser,
   NO_PROBLEMS,
+  openSignedIn,
   screenshotDir,
   watchPage,
 } from '../support/browser.js'
@@ -468,12 +469,7 @@ describe('dashboard page', () => {
 
   it('loads with no console error or failed request and reopens signed in', async () => {
     const product = await bed.startProduct()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-    const page = await context.newPage()
-    const problems = watchPage(page)
-    await page.goto(product.api.baseUrl)
-    await page.getByLabel('API key').fill(product.apiKey)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    const { context, page, problems } = await openSignedIn(browser, product.api.baseUrl, product.apiKey)
     await page.getByTestId('stats').waitFor(UI)
     await page.reload()
     await page.getByText('No sessions yet').waitFor(UI)

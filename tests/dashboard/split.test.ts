@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { StatusView } from '../../shared/schemas.js'
 import { decodeQrDataUrl } from '../demo/qr-decode.js'
 import { EVENTUALLY, startTestbed, type Testbed } from '../e2e/harness.js'
-import { launchBrowser, NO_PROBLEMS, watchPage } from '../support/browser.js'
+import { launchBrowser, NO_PROBLEMS, openSignedIn } from '../support/browser.js'
 
 const UI = { timeout: EVENTUALLY.timeout }
 
@@ -37,13 +37,7 @@ describe('dashboard of a split deployment', () => {
     const owner = sim.createAccount({ phone: '15550008001' })
     const contact = sim.createAccount({ phone: '15550008002' })
     const product = await bed.startProduct()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-    const page = await context.newPage()
-    const problems = watchPage(page)
-
-    await page.goto(product.api.baseUrl)
-    await page.getByLabel('API key').fill(product.apiKey)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    const { context, page, problems } = await openSignedIn(browser, product.api.baseUrl, product.apiKey)
     await page.getByTestId('live-state').getByText('Live').waitFor(UI)
     await page.getByRole('link', { name: 'New session' }).click()
     await page.getByLabel('Session id').fill('split-qr')

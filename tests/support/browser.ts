@@ -67,6 +67,20 @@ export const watchPage = (page: Page) => {
   }
 }
 
+/**
+ * A fresh desktop-sized page, watched from its first request, at the dashboard of `baseUrl`,
+ * signed in with `apiKey` through the sign-in form.
+ */
+export const openSignedIn = async (browser: Browser, baseUrl: string, apiKey: string) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  const problems = watchPage(page)
+  await page.goto(baseUrl)
+  await page.getByLabel('API key').fill(apiKey)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  return { context, page, problems }
+}
+
 export const NO_PROBLEMS: PageProblems = { consoleErrors: [], pageErrors: [], failedRequests: [] }
 
 /** Screenshots land in tests/output/dashboard/<viewport>/ (ignored by git) for people to look at. */

@@ -1,6 +1,6 @@
 import type { Client, Row } from '@libsql/client'
 import type { ScheduledStatusesRepo, ScheduledStatusRecord, ScheduleRepeat, ScheduleState } from '../types.js'
-import { integer, text, textOrNull } from './rows.js'
+import { integer, setClause, text, textOrNull } from './rows.js'
 
 const toScheduled = (row: Row): ScheduledStatusRecord => ({
   sessionId: text(row, 'session_id'),
@@ -16,12 +16,14 @@ const toScheduled = (row: Row): ScheduledStatusRecord => ({
   updatedAt: integer(row, 'updated_at'),
 })
 
-const CHANGE_COLUMNS = {
+type Changes = Partial<Pick<ScheduledStatusRecord, 'sendAt' | 'lastStatusId' | 'lastError' | 'sentCount'>>
+
+const CHANGE_COLUMNS: { readonly [K in keyof Changes]-?: string } = {
   sendAt: 'send_at',
   lastStatusId: 'last_status_id',
   lastError: 'last_error',
   sentCount: 'sent_count',
-} as const
+}
 
 export function createScheduledStatusesRepo(
   client: Client,
@@ -84,18 +86,11 @@ export function createScheduledStatusesRepo(
     },
 
     async transition(sessionId, id, from, to, changes = {}) {
-      const sets = ['state = ?', 'updated_at = ?']
-      const args: (string | number | null)[] = [to, clock()]
-      for (const [field, column] of Object.entries(CHANGE_COLUMNS)) {
-        const value = changes[field as keyof typeof changes]
-        if (value !== undefined) {
-          sets.push(`${column} = ?`)
-          args.push(value)
-        }
-      }
+      const { assignments, args } = setClause(changes, CHANGE_COLUMNS)
       const result = await client.execute({
-        sql: `UPDATE scheduled_statuses SET ${sets.join(', ')} WHERE session_id = ? AND id = ? AND state = ?`,
-        args: [...args, sessionId, id, from],
+        sql: `UPDATE scheduled_statuses SET ${['state = ?', 'updated_at = ?', ...assignments].join(', ')}
+              WHERE session_id = ? AND id = ? AND state = ?`,
+        args: [to, clock(), ...args, sessionId, id, from],
       })
       return result.rowsAffected === 1
     },
