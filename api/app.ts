@@ -17,6 +17,7 @@ import { SessionService } from './services/session-service.js'
 import { StatusService } from './services/status-service.js'
 import { SystemService } from './services/system-service.js'
 import { UploadService } from './services/upload-service.js'
+import { WebhookService } from './services/webhook-service.js'
 import type { App, AppDeps, AppEnv, AppLogger, Services } from './types.js'
 
 const silentLogger: AppLogger = { info() {}, warn() {}, error() {} }
@@ -52,6 +53,7 @@ export const createApp = (deps: AppDeps): App => {
       startedAt: deps.startedAt,
       ...(deps.health ? { health: deps.health } : {}),
     }),
+    webhooks: new WebhookService(ctx),
   }
   // The embedded product passes the limiter it also gives the Socket.IO gateway, so failed
   // handshakes and REST requests share their buckets.

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { EVENT_NAMES } from '../shared/events.js'
 import { declarableTypes, extensionForDeclared } from '../shared/media-types.js'
 import {
   AuthMethodSchema,
@@ -608,3 +609,95 @@ export const StorageData = z.object({
     }),
   ),
 })
+
+// ---- webhooks ---------------------------------------------------------------------------------
+
+export const WebhookParams = z.object({
+  webhookId: z
+    .string()
+    .regex(/^wh_[a-f0-9]{12}$/, 'webhookId is not a webhook id')
+    .openapi({ param: { name: 'webhookId', in: 'path' }, example: 'wh_0123456789ab' }),
+})
+
+export const DeliveryParams = WebhookParams.extend({
+  deliveryId: z
+    .string()
+    .regex(/^whd_[a-f0-9]{16}$/, 'deliveryId is not a delivery id')
+    .openapi({ param: { name: 'deliveryId', in: 'path' }, example: 'whd_0123456789abcdef' }),
+})
+
+const webhookEvent = z.enum(['*', ...EVENT_NAMES])
+
+export const CreateWebhookBody = z
+  .object({
+    url: z
+      .string({ error: (issue) => (issue.input === undefined ? 'url is required' : 'url must be a string') })
+      .max(2048, 'url must be at most 2048 characters')
+      .openapi({ example: 'https://hooks.example.com/whatsapp' }),
+    events: z
+      .array(webhookEvent, { error: 'events must be a list of event names' })
+      .min(1, 'events must name at least one event (or "*")')
+      .max(EVENT_NAMES.length + 1)
+      .default(['*'])
+      .openapi({
+        description: `Socket.IO event names to deliver, or \`["*"]\` (the default) for all: ${EVENT_NAMES.join(', ')}`,
+        example: ['status-viewers-update', 'status-sent'],
+      }),
+    sessionId: SessionIdSchema.optional().meta({
+      description: "Only this session's events; without it, every session's",
+      example: 'personal',
+    }),
+    description: z
+      .string()
+      .trim()
+      .max(200, 'description must be at most 200 characters')
+      .optional()
+      .openapi({ example: 'CRM sync' }),
+  })
+  .openapi('CreateWebhookRequest')
+
+export const WebhookListQuery = z.object({
+  sessionId: SessionIdSchema.optional().meta({
+    param: { name: 'sessionId', in: 'query' },
+    description: "A session's own webhooks and the global ones",
+  }),
+})
+
+export const WebhookData = z
+  .object({
+    webhookId: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    sessionId: z.string().nullable().openapi({ description: 'null: every session' }),
+    description: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Webhook')
+
+export const CreatedWebhookData = z
+  .object({
+    ...WebhookData.shape,
+    secret: z.string().openapi({
+      description: 'Signs every delivery (see the README). Shown only in this answer: keep it now',
+      example: 'whsec_3q2-7wE…',
+    }),
+  })
+  .openapi('CreatedWebhook')
+
+export const DeliveryData = z
+  .object({
+    deliveryId: z.string(),
+    webhookId: z.string(),
+    event: z.string(),
+    sessionId: z.string(),
+    state: z.enum(['pending', 'delivering', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    createdAt: z.string(),
+    lastAttemptAt: z.string().nullable(),
+    nextAttemptAt: z.string().nullable().openapi({ description: 'When a pending delivery is tried next' }),
+    responseStatus: z.number().int().nullable().openapi({ description: "The receiver's last HTTP status" }),
+    error: z.string().nullable().openapi({ description: 'Why the last attempt failed' }),
+    deliveredAt: z.string().nullable(),
+    redeliveryOf: z.string().nullable(),
+  })
+  .openapi('WebhookDelivery')

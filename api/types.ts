@@ -17,6 +17,7 @@ import type { SessionService } from './services/session-service.js'
 import type { StatusService } from './services/status-service.js'
 import type { SystemService } from './services/system-service.js'
 import type { UploadService } from './services/upload-service.js'
+import type { WebhookService } from './services/webhook-service.js'
 
 /** The few logger methods the API uses; a pino logger fits. Never pass content, media or keys. */
 export interface AppLogger {
@@ -86,6 +87,7 @@ export interface Services {
   statuses: StatusService
   uploads: UploadService
   system: SystemService
+  webhooks: WebhookService
 }
 
 export interface AppEnv {

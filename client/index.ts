@@ -11,11 +11,14 @@ import type { z } from 'zod'
 import type {
   ConnectionStatusData,
   ContactsData,
+  CreatedWebhookData,
   CreateSessionBody,
   CreateSessionData,
   CreateUploadLinkBody,
+  CreateWebhookBody,
   DailyData,
   DeleteStatusData,
+  DeliveryData,
   HealthData,
   NewPairingCodeData,
   PairingCodeData,
@@ -32,6 +35,7 @@ import type {
   UploadData,
   UploadLinkData,
   Viewer,
+  WebhookData,
 } from '../api/schemas.js'
 
 export type SessionInfo = z.infer<typeof Session>
@@ -42,6 +46,9 @@ export type SendStatusInput = z.input<typeof SendStatusBody>
 export type StatusAnalytics = z.infer<typeof StatusAnalyticsData>
 export type ContactAnalytics = z.infer<typeof ContactsData>
 export type DailyAnalytics = z.infer<typeof DailyData>
+export type Webhook = z.infer<typeof WebhookData>
+export type CreateWebhookInput = z.input<typeof CreateWebhookBody>
+export type WebhookDeliveryInfo = z.infer<typeof DeliveryData>
 
 /** A refusal or failure, with the API's own message (`{ success: false, error }`) and status. */
 export class TrackerApiError extends Error {
@@ -179,6 +186,25 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
       createLink: (input: z.input<typeof CreateUploadLinkBody>) =>
         call<z.infer<typeof UploadLinkData>>('POST', '/api/uploads', input),
       download: async (filename: string) => (await raw('GET', `/api/uploads/${segment(filename)}`)).blob(),
+    },
+
+    webhooks: {
+      /** Registers a receiver; the answer's `secret` is shown only here (see `./webhooks.ts` to verify). */
+      create: (input: CreateWebhookInput) =>
+        call<z.infer<typeof CreatedWebhookData>>('POST', '/api/webhooks', input),
+      list: (sessionId?: string) =>
+        call<Webhook[]>('GET', `/api/webhooks${sessionId ? `?sessionId=${segment(sessionId)}` : ''}`),
+      get: (webhookId: string) => call<Webhook>('GET', `/api/webhooks/${segment(webhookId)}`),
+      delete: (webhookId: string) =>
+        call<{ webhookId: string; message: string }>('DELETE', `/api/webhooks/${segment(webhookId)}`),
+      /** The delivery log, newest first. */
+      deliveries: (webhookId: string, options: PageOptions = { limit: 50 }) =>
+        page<WebhookDeliveryInfo>(`/api/webhooks/${segment(webhookId)}/deliveries`, options),
+      redeliver: (webhookId: string, deliveryId: string) =>
+        call<WebhookDeliveryInfo>(
+          'POST',
+          `/api/webhooks/${segment(webhookId)}/deliveries/${segment(deliveryId)}/redeliver`,
+        ),
     },
   }
 }

@@ -11,6 +11,18 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 60_000, jitter: 0.2 }
 
+/** The delay after `failures` earlier failures (0 → about `baseMs`), capped, with jitter. */
+export const backoffDelay = (
+  failures: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+) => {
+  const { baseMs, maxMs, jitter } = options
+  const raw = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30))
+  const spread = raw * jitter * (random() * 2 - 1)
+  return Math.max(0, Math.round(raw + spread))
+}
+
 export class Backoff {
   private attempt = 0
 
@@ -25,11 +37,7 @@ export class Backoff {
 
   /** The delay before the next attempt; each call counts as one more attempt. */
   next(): number {
-    const { baseMs, maxMs, jitter } = this.options
-    const raw = Math.min(maxMs, baseMs * 2 ** Math.min(this.attempt, 30))
-    this.attempt++
-    const spread = raw * jitter * (this.random() * 2 - 1)
-    return Math.max(0, Math.round(raw + spread))
+    return backoffDelay(this.attempt++, this.options, this.random)
   }
 
   reset(): void {

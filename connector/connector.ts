@@ -20,9 +20,15 @@ import type { UrlMediaFetcher } from './status-content.js'
 import { StatusScheduler } from './status-scheduler.js'
 import { ViewerIngest, type ViewerIngestOptions } from './viewer-ingest.js'
 import { baileysSocketFactory, type SocketFactory } from './wa-socket.js'
+import { WebhookDeliverer } from './webhooks/webhook-deliverer.js'
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js'
 
 /** How often a connector looks for scheduled statuses that are due: they go out within this. */
 const SCHEDULER_POLL_MS = 1_000
+/** How often a connector looks for webhook retries that are due (new deliveries go out at once). */
+const WEBHOOK_POLL_MS = 1_000
+/** Webhook attempts in flight at once per connector. */
+const WEBHOOK_CONCURRENCY = 8
 
 export interface ConnectorDeps {
   config: Config
@@ -76,6 +82,8 @@ export class Connector {
   private readonly ingest: ViewerIngest
   private readonly retention: RetentionJob
   private readonly scheduler: StatusScheduler
+  private readonly webhookDispatcher: WebhookDispatcher
+  private readonly webhookDeliverer: WebhookDeliverer
   private readonly keyCache: SharedKeyCache
   private readonly logins: LoginPacer
   private readonly unsubscribers: Unsubscribe[] = []
@@ -119,6 +127,28 @@ export class Connector {
         if (!runtime) return Promise.reject(appError('notConnected'))
         return runtime.sendStatus(input)
       },
+    })
+    const { config } = deps
+    this.webhookDeliverer = new WebhookDeliverer({
+      repos: deps.repos,
+      logger,
+      now,
+      pollMs: WEBHOOK_POLL_MS,
+      concurrency: WEBHOOK_CONCURRENCY,
+      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+      retry: { baseMs: config.WEBHOOK_RETRY_BASE_MS, maxMs: config.WEBHOOK_RETRY_MAX_MS, jitter: 0.2 },
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+      logRetentionMs: config.WEBHOOK_LOG_DAYS * 86_400_000,
+      metrics: deps.metrics,
+      ...(deps.random ? { random: deps.random } : {}),
+    })
+    this.webhookDispatcher = new WebhookDispatcher({
+      repos: deps.repos,
+      events: deps.events,
+      logger,
+      now,
+      queued: () => this.webhookDeliverer.runSoon(),
     })
     const backoff = { ...DEFAULT_BACKOFF, ...deps.backoff }
     this.logins = new LoginPacer(deps.config.SESSION_LOGINS_PER_SECOND)
@@ -166,6 +196,8 @@ export class Connector {
     this.started = true
     // libsignal dumps session keys to the console; never let that reach the logs.
     this.unsubscribers.push(installSignalConsoleGuard())
+    // Listening before anything runs, so no event of this start is missed by webhooks.
+    this.webhookDispatcher.start()
     if (this.deps.commands) this.unsubscribers.push(this.deps.commands.serve(this.sessions.handle))
     // Deletions made by the API must reach the caches that map receipts to statuses.
     this.unsubscribers.push(
@@ -187,6 +219,7 @@ export class Connector {
     }
     this.retention.start()
     this.scheduler.start()
+    this.webhookDeliverer.start()
   }
 
   /**
@@ -204,6 +237,9 @@ export class Connector {
     await scheduled
     this.logins.close()
     await this.ingest.stop()
+    // The last events (closing sockets, flushed viewers) are queued; attempts in flight finish.
+    await this.webhookDispatcher.stop()
+    await this.webhookDeliverer.stop()
     await this.retention.stop()
     // Sockets are closed now: libsignal has nothing left to print.
     removeConsoleGuard?.()

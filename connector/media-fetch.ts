@@ -1,11 +1,11 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import type { IncomingMessage } from 'node:http'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { fileTypeFromBuffer } from 'file-type'
-import { AppError, appError, Messages } from '../shared/errors.js'
+import { AppError, appError } from '../shared/errors.js'
 import { ipFamily, isNonPublicAddress } from '../shared/net/ip-ranges.js'
+import { BlockedAddressError, guardedLookup } from './guarded-lookup.js'
 import {
   type MediaKind,
   mediaKindFromContentType,
@@ -33,27 +33,6 @@ export interface UrlMedia {
   bytes: Buffer | null
   mimetype: string | null
 }
-
-class BlockedAddressError extends Error {}
-
-/**
- * A DNS lookup that refuses non-public answers. It runs at connect time for every hop, so a
- * name that resolved to a public address when the API checked it cannot be re-pointed at an
- * internal one before the download (DNS rebinding), and a redirect cannot lead inside either.
- */
-const guardedLookup =
-  (isAllowed: (address: string) => boolean): LookupFunction =>
-  (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      if (error) return callback(error, '', 4)
-      if (addresses.length === 0 || addresses.some((a) => !isAllowed(a.address))) {
-        return callback(new BlockedAddressError(Messages.urlNonPublic), '', 4)
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
-      const first = addresses[0]!
-      callback(null, first.address, first.family)
-    })
-  }
 
 const assertFetchable = (url: URL, isAllowed: (address: string) => boolean) => {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw appError('mediaUrlInvalid')

@@ -117,6 +117,16 @@ const CASES: Record<string, Case> = {
     ],
     invalid: ['2.3000', 'latest'],
   },
+  WEBHOOK_ALLOWED_HOSTS: {
+    default: [],
+    valid: [[' Hooks.Internal:8080, 10.0.0.5 ', ['hooks.internal:8080', '10.0.0.5']]],
+    invalid: { none: 'any host list' },
+  },
+  WEBHOOK_MAX_ATTEMPTS: { default: 10, valid: [['1', 1]], invalid: ['0', 'many'] },
+  WEBHOOK_RETRY_BASE_MS: { default: 10_000, valid: [['100', 100]], invalid: ['9', '-1'] },
+  WEBHOOK_RETRY_MAX_MS: { default: 3_600_000, valid: [['60000', 60_000]], invalid: ['9'] },
+  WEBHOOK_TIMEOUT_MS: { default: 10_000, valid: [['500', 500]], invalid: ['99'] },
+  WEBHOOK_LOG_DAYS: { default: 7, valid: [['30', 30]], invalid: ['0'] },
   WA_UPLOAD_HOSTS: {
     default: [],
     valid: [[' a.example.com, b.example.com:8443 ,', ['a.example.com', 'b.example.com:8443']]],

@@ -7,6 +7,14 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v?.trim() ? v.trim() : undefined))
+const commaList = optionalString.transform((v) =>
+  v
+    ? v
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : [],
+)
 const flag = (def: 'true' | 'false') =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -86,6 +94,21 @@ export const ConfigSchema = z.object({
   METRICS_TOKEN: optionalString,
   /** Serve the dashboard at `/` (embedded product and Node API); off leaves only the API. */
   DASHBOARD: flag('true'),
+  // ── webhooks ──────────────────────────────────────────────────────────────────────────────
+  /**
+   * Hosts (`host` or `host:port`, comma-separated) webhooks may reach although they are private or
+   * local, e.g. an automation server on the same network. Every other private address is refused.
+   */
+  WEBHOOK_ALLOWED_HOSTS: commaList.transform((hosts) => hosts.map((host) => host.toLowerCase())),
+  /** Attempts per delivery before it is marked failed (the first one included). */
+  WEBHOOK_MAX_ATTEMPTS: int(10, 1),
+  /** Delay before the first retry; it doubles per attempt (±20 % jitter) up to WEBHOOK_RETRY_MAX_MS. */
+  WEBHOOK_RETRY_BASE_MS: int(10_000, 10),
+  WEBHOOK_RETRY_MAX_MS: int(3_600_000, 10),
+  /** How long a receiver may take to answer one delivery. */
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  /** Days the delivery log keeps finished deliveries. */
+  WEBHOOK_LOG_DAYS: int(7, 1),
   /** Slow-client limits of the Node HTTP server (see shared/node/http-guards.ts). */
   HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100),
   /** Longest time to receive a whole request, body included; 0 = no limit (the stall rule still holds). */
@@ -107,14 +130,7 @@ export const ConfigSchema = z.object({
       .optional(),
   ),
   /** Extra media upload hosts (host[:port], comma-separated) tried before the ones the server names. */
-  WA_UPLOAD_HOSTS: optionalString.transform((v) =>
-    v
-      ? v
-          .split(',')
-          .map((h) => h.trim())
-          .filter(Boolean)
-      : [],
-  ),
+  WA_UPLOAD_HOSTS: commaList,
   /**
    * Most WhatsApp logins per second a connector starts by itself: restoring sessions at start,
    * adopting them in split mode, reconnecting after a drop. Logins a user asks for do not wait.

@@ -106,6 +106,10 @@ export const Errors = {
   mediaUrlTimeout: ['bad_request', 'Timed out fetching the media URL'],
   mediaUrlFailed: ['bad_request', 'Could not fetch the media URL'],
   mediaUrlStatus: ['bad_request', (status: string) => `Could not fetch the media URL (HTTP ${status})`],
+  // webhooks
+  webhookNotFound: ['not_found', 'Webhook not found'],
+  deliveryNotFound: ['not_found', 'Delivery not found'],
+  webhookUrlInvalid: ['bad_request', 'url must be a valid http(s) URL'],
   // access
   unauthorized: ['unauthorized', 'Invalid or missing API key'],
   rateLimited: ['rate_limited', 'Too many requests, please try again later'],

@@ -57,3 +57,22 @@ export type EventMessage = { [E in EventName]: { event: E; payload: ServerEvents
 export type ServerToClientEvents = { [E in EventName]: (payload: ServerEvents[E]) => void }
 // biome-ignore lint/complexity/noBannedTypes: clients send nothing to the server
 export type ClientToServerEvents = {}
+
+/** Every event name at run time (webhook subscriptions are checked against it). */
+export const EVENT_NAMES = [
+  'connection-status',
+  'pairing-code',
+  'pairing-code-error',
+  'qr-code',
+  'qr-code-error',
+  'status-sent',
+  'status-viewers-update',
+  'status-deleted',
+  'statuses-updated',
+  'session-created',
+  'session-deleted',
+] as const satisfies readonly EventName[]
+
+// A name added to ServerEvents but not to EVENT_NAMES fails to compile here.
+const everyEventNamed: Exclude<EventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true
+void everyEventNamed

@@ -112,6 +112,11 @@ export class ProductMetrics {
     'Status view receipts recorded as new views',
     [],
   )
+  readonly webhookDeliveries = new Counter(
+    'wst_webhook_deliveries_total',
+    'Webhook delivery attempts by outcome (delivered, retried, failed)',
+    ['outcome'],
+  )
   private readonly gauges: { name: string; help: string; labelNames: string[]; collect: GaugeCollector }[] =
     []
 

@@ -28,6 +28,12 @@ import { registerDownloadUpload } from './uploads/get.js'
 import { registerSignedUpload } from './uploads/put.js'
 import { registerUploadImage } from './uploads/upload-image.js'
 import { registerUploadVideo } from './uploads/upload-video.js'
+import { registerCreateWebhook } from './webhooks/create.js'
+import { registerDeleteWebhook } from './webhooks/delete.js'
+import { registerListDeliveries } from './webhooks/deliveries.js'
+import { registerGetWebhook } from './webhooks/get.js'
+import { registerListWebhooks } from './webhooks/list.js'
+import { registerRedeliver } from './webhooks/redeliver.js'
 
 /** Every route of the API, in the order the docs list them. */
 export const registerRoutes = (app: App) => {
@@ -53,6 +59,12 @@ export const registerRoutes = (app: App) => {
     registerCreateAudience,
     registerListAudiences,
     registerDeleteAudience,
+    registerCreateWebhook,
+    registerListWebhooks,
+    registerGetWebhook,
+    registerDeleteWebhook,
+    registerListDeliveries,
+    registerRedeliver,
     registerUploadImage,
     registerUploadVideo,
     registerCreateUploadLink,

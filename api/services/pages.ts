@@ -16,15 +16,15 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
-type Position = [time: number, id: string]
+export type Position = [time: number, id: string]
 
-const encodeCursor = ([time, id]: Position): string =>
+export const encodeCursor = ([time, id]: Position): string =>
   btoa(JSON.stringify([time, id]))
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '')
 
-const decodeCursor = (cursor: string): Position => {
+export const decodeCursor = (cursor: string): Position => {
   try {
     const parsed: unknown = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')))
     if (

@@ -114,6 +114,7 @@ export class SessionService {
     const statuses = await repos.statuses.deleteAllForSession(sessionId)
     await repos.audiences.deleteAllForSession(sessionId)
     await repos.scheduled.deleteAllForSession(sessionId)
+    await repos.webhooks.deleteAllForSession(sessionId)
     await repos.lidMap.deleteForSession(sessionId)
     await repos.sessions.delete(sessionId)
     await releaseUnusedMedia(

@@ -5,6 +5,24 @@ import type { SessionView, StatusView, Viewer } from '../../shared/schemas.js'
 // The analytics shapes are the API's own (type imports: no server code reaches the bundle).
 export type { ContactReach, DayTotals, StatusAnalytics }
 
+export interface Webhook {
+  webhookId: string
+  url: string
+  events: string[]
+  sessionId: string | null
+  description: string | null
+  createdAt: string
+}
+
+export interface WebhookDeliveryInfo {
+  deliveryId: string
+  event: string
+  state: 'pending' | 'delivering' | 'delivered' | 'failed'
+  attempts: number
+  createdAt: string
+  error: string | null
+}
+
 /** A refusal or failure as the API words it (`{ success: false, error }`), with its HTTP status. */
 export class ApiError extends Error {
   constructor(
@@ -185,6 +203,22 @@ export class Api {
     this.call<unknown>(
       'DELETE',
       `/api/sessions/${encodeURIComponent(id)}/scheduled-statuses/${encodeURIComponent(scheduledId)}`,
+    )
+
+  webhooks = () => this.call<Webhook[]>('GET', '/api/webhooks')
+  createWebhook = (body: { url: string; events: string[]; sessionId?: string }) =>
+    this.call<Webhook & { secret: string }>('POST', '/api/webhooks', body)
+  deleteWebhook = (webhookId: string) =>
+    this.call<unknown>('DELETE', `/api/webhooks/${encodeURIComponent(webhookId)}`)
+  deliveries = (webhookId: string) =>
+    this.call<WebhookDeliveryInfo[]>(
+      'GET',
+      `/api/webhooks/${encodeURIComponent(webhookId)}/deliveries?limit=10`,
+    )
+  redeliver = (webhookId: string, deliveryId: string) =>
+    this.call<WebhookDeliveryInfo>(
+      'POST',
+      `/api/webhooks/${encodeURIComponent(webhookId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
     )
 
   stats = () => this.call<Stats>('GET', '/api/stats')

@@ -33,6 +33,8 @@ describe('migrate', () => {
       'viewer_archive',
       'wa_auth_creds',
       'wa_auth_keys',
+      'webhook_deliveries',
+      'webhooks',
     ])
     const recorded = await db.client.execute('SELECT version FROM schema_migrations ORDER BY version')
     expect(recorded.rows.map((row) => row.version)).toEqual(migrations.map((m) => m.version))

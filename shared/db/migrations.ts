@@ -208,6 +208,45 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX scheduled_statuses_due ON scheduled_statuses (state, send_at)',
     ],
   },
+  {
+    version: 7,
+    name: 'webhooks',
+    statements: [
+      // A receiver of events: every session's (session_id NULL) or one session's. The secret signs
+      // deliveries, so it is kept as given out (it cannot be a one-way hash).
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        session_id TEXT,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        description TEXT,
+        created_at INTEGER NOT NULL
+      )`,
+      'CREATE INDEX webhooks_session ON webhooks (session_id)',
+      // One event for one webhook: the exact body sent (a retry signs the same bytes) and how it went.
+      `CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        last_attempt_at INTEGER,
+        response_status INTEGER,
+        last_error TEXT,
+        redelivery_of TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      )`,
+      // The deliverer's question (what is due, whose lease ran out) and the log's (newest first).
+      'CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)',
+      'CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at, id)',
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -300,6 +300,81 @@ export interface ScheduledStatusesRepo {
   deleteAllForSession(sessionId: string): Promise<void>
 }
 
+export interface WebhookRecord {
+  id: string
+  /** null: every session's events. */
+  sessionId: string | null
+  url: string
+  /** Event names, or `['*']` for all. */
+  events: string[]
+  secret: string
+  description: string | null
+  createdAt: number
+}
+
+export type DeliveryState = 'pending' | 'delivering' | 'delivered' | 'failed'
+
+export interface WebhookDeliveryRecord {
+  id: string
+  webhookId: string
+  sessionId: string
+  event: string
+  /** The JSON body exactly as sent (and signed) on every attempt. */
+  body: string
+  state: DeliveryState
+  attempts: number
+  nextAttemptAt: number
+  leaseUntil: number | null
+  lastAttemptAt: number | null
+  responseStatus: number | null
+  lastError: string | null
+  redeliveryOf: string | null
+  createdAt: number
+  deliveredAt: number | null
+}
+
+/** A delivery claimed for an attempt, with where it goes and the secret that signs it. */
+export interface ClaimedDelivery extends WebhookDeliveryRecord {
+  url: string
+  secret: string
+}
+
+export interface DeliveryOutcome {
+  state: 'pending' | 'delivered' | 'failed'
+  /** For `pending`: when the next attempt is due. */
+  nextAttemptAt?: number
+  responseStatus: number | null
+  error: string | null
+  at: number
+}
+
+export interface WebhooksRepo {
+  insert(webhook: WebhookRecord): Promise<void>
+  get(id: string): Promise<WebhookRecord | null>
+  /** Newest first; with a session, its own webhooks and the global ones. */
+  list(sessionId?: string): Promise<WebhookRecord[]>
+  /** Every webhook, as the event dispatcher matches events against them. */
+  all(): Promise<WebhookRecord[]>
+  /** Removes the webhook and its delivery log. */
+  delete(id: string): Promise<boolean>
+  /** A session's own webhooks and their logs (global ones stay). */
+  deleteAllForSession(sessionId: string): Promise<void>
+  insertDeliveries(deliveries: readonly WebhookDeliveryRecord[]): Promise<void>
+  getDelivery(webhookId: string, id: string): Promise<WebhookDeliveryRecord | null>
+  /** A webhook's deliveries, newest first, after the position `before` (a time and an id). */
+  deliveries(webhookId: string, limit: number, before?: [number, string]): Promise<WebhookDeliveryRecord[]>
+  /**
+   * Takes up to `limit` due deliveries for one attempt each (pending → delivering, attempts + 1,
+   * leased until `leaseUntil`) in one statement, so two deliverers never take the same one. A
+   * lease that ran out (its deliverer died mid-attempt) makes the delivery due again.
+   */
+  claimDue(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]>
+  /** Records an attempt's result; false when the delivery is no longer leased (or gone). */
+  finishAttempt(id: string, outcome: DeliveryOutcome): Promise<boolean>
+  /** Deletes finished deliveries (delivered or failed) created before `before`; returns how many. */
+  pruneDeliveries(before: number): Promise<number>
+}
+
 /** A sent status as analytics across statuses need it (live or from the history). */
 export interface SentStatusSummary {
   id: string
@@ -336,6 +411,7 @@ export interface Repositories {
   analytics: AnalyticsRepo
   audiences: AudiencesRepo
   scheduled: ScheduledStatusesRepo
+  webhooks: WebhooksRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

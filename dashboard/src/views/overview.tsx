@@ -4,6 +4,7 @@ import type { Api, Stats, Storage } from '../api.js'
 import { formatBytes, formatTime } from '../format.js'
 import type { Live } from '../live.js'
 import { ErrorNote } from './error-note.js'
+import { WebhooksCard } from './webhooks-card.js'
 
 const REFRESH_EVENTS = [
   'status-sent',
@@ -113,6 +114,7 @@ export const Overview = ({
           </div>
         </section>
       )}
+      <WebhooksCard api={api} sessions={sessions} />
       {sessions?.length === 0 && (
         <section class="card">
           <h2>Get started</h2>

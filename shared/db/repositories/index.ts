@@ -10,6 +10,7 @@ import { createStatusesRepo } from './statuses.js'
 import { createStorageUsage } from './storage-usage.js'
 import { createUploadsRepo } from './uploads.js'
 import { createViewersRepo } from './viewers.js'
+import { createWebhooksRepo } from './webhooks.js'
 
 /**
  * The repositories over any libSQL client. Nothing here imports `node:*`, so a Workers build can
@@ -26,6 +27,7 @@ export function createRepositories(client: Client): Repositories {
     analytics: createAnalyticsRepo(client),
     audiences: createAudiencesRepo(client),
     scheduled: createScheduledStatusesRepo(client),
+    webhooks: createWebhooksRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * The dashboard's webhooks card in a real browser against the product: a refused URL said beside
+ * the field, a webhook added with its secret shown once, its deliveries listed and redelivered,
+ * then removed. The receiver is a local server checking the signatures.
+ */
+import { join } from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { verifyWebhookSignature } from '../../client/webhooks.js'
+import { Messages } from '../../shared/errors.js'
+import { EVENTUALLY, startTestbed, type Testbed } from '../e2e/harness.js'
+import {
+  accessibilityViolations,
+  launchBrowser,
+  NO_PROBLEMS,
+  openSignedIn,
+  screenshotDir,
+} from '../support/browser.js'
+import { WebhookReceiver } from '../support/webhook-receiver.js'
+
+const UI = { timeout: EVENTUALLY.timeout }
+
+let browser: Browser
+beforeAll(async () => {
+  browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('dashboard webhooks', () => {
+  let bed: Testbed
+  let receiver: WebhookReceiver
+
+  beforeEach(async () => {
+    bed = await startTestbed({ mode: 'embedded' })
+    receiver = await WebhookReceiver.start()
+  })
+
+  afterEach(async () => {
+    await bed?.close()
+    await receiver?.close()
+  })
+
+  it('adds a webhook with its secret shown once, lists and redelivers its deliveries, removes it', async () => {
+    const product = await bed.startProduct({ env: { WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}` } })
+    const { context, page, problems } = await openSignedIn(browser, product.api.baseUrl, product.apiKey)
+    const card = page.getByTestId('webhooks')
+    await card.getByRole('heading', { name: 'Webhooks' }).waitFor(UI)
+
+    // A private address is refused, and said beside the field.
+    await card.getByLabel('Receiver URL').fill('http://10.1.2.3/hook')
+    await card.getByRole('button', { name: 'Add webhook' }).click()
+    await card.getByText(Messages.urlNonPublic).waitFor(UI)
+    expect(await card.getByLabel('Receiver URL').getAttribute('aria-invalid')).toBe('true')
+    expect(problems.take().failedRequests).toEqual(['400 POST /api/webhooks'])
+
+    await card.getByLabel('Receiver URL').fill(receiver.url)
+    await card.getByRole('checkbox', { name: 'session-created' }).check()
+    await card.getByRole('button', { name: 'Add webhook' }).click()
+    const secret = (await card.getByTestId('webhook-secret').locator('code').innerText()).trim()
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/)
+    await card.getByText('every session, session-created').waitFor(UI)
+    // The secret is nowhere else to be read.
+    expect(JSON.stringify((await product.api.get('/api/webhooks')).data)).not.toContain(secret)
+
+    expect(
+      (
+        await product.api.post('/api/sessions', {
+          sessionId: 'hooked',
+          sessionName: 'Hooked',
+          authMethod: 'qrcode',
+        })
+      ).status,
+    ).toBe(201)
+    await vi.waitFor(() => expect(receiver.bodies('session-created')).toHaveLength(1), EVENTUALLY)
+    const [delivery] = receiver.received
+    expect(
+      await verifyWebhookSignature({
+        secret,
+        header: delivery!.headers['x-webhook-signature'] as string,
+        body: delivery!.body,
+      }),
+    ).toBe(true)
+
+    await card.getByRole('button', { name: 'Done' }).click()
+    await card.getByRole('button', { name: 'Deliveries' }).click()
+    const log = card.getByTestId('deliveries')
+    await log.getByText('delivered').waitFor(UI)
+    await log.getByRole('button', { name: 'Redeliver' }).click()
+    await vi.waitFor(() => expect(receiver.bodies('session-created')).toHaveLength(2), EVENTUALLY)
+    expect(receiver.received[1]?.body).toBe(delivery?.body)
+    await vi.waitFor(async () => expect(await log.getByRole('row').count()).toBe(3), UI)
+
+    const shots = await screenshotDir('1280x800')
+    await page.screenshot({ path: join(shots, '09-webhooks.png'), fullPage: true })
+    expect(await accessibilityViolations(page)).toEqual([])
+
+    await card.getByRole('button', { name: 'Remove' }).click()
+    await card.getByRole('button', { name: 'Remove it' }).click()
+    await card.getByText(receiver.url, { exact: true }).waitFor({ state: 'detached', ...UI })
+    expect((await product.api.get('/api/webhooks')).data).toEqual([])
+    expect(problems.take()).toEqual(NO_PROBLEMS)
+    await context.close()
+  })
+})
