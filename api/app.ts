@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { createWebApiKeyMatcher } from '../shared/security/api-key.js'
+import { ScopedKeyResolver } from '../shared/security/scoped-keys.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { serveDashboard } from './dashboard.js'
 import { registerDocs } from './docs.js'
@@ -11,6 +12,7 @@ import { createRateLimit, rateLimiterFromConfig } from './middleware/rate-limit.
 import { requestPipeline } from './middleware/request-pipeline.js'
 import { registerRoutes } from './routes/index.js'
 import { AnalyticsService } from './services/analytics-service.js'
+import { ApiKeyService } from './services/api-key-service.js'
 import { AudienceService } from './services/audience-service.js'
 import type { ServiceContext } from './services/context.js'
 import { SessionService } from './services/session-service.js'
@@ -42,8 +44,12 @@ export const createApp = (deps: AppDeps): App => {
   }
   if (!deps.resolveHost)
     logger.warn({}, 'no DNS resolver given: URL statuses are checked by literal host only')
+  // Shared with the Socket.IO gateway of the same process (`app.scopedKeys`), so a key revoked
+  // here stops opening sockets here at once.
+  const scopedKeys = deps.scopedKeys ?? new ScopedKeyResolver(deps.repos.apiKeys, clock)
   const services: Services = {
     analytics: new AnalyticsService(ctx),
+    apiKeys: new ApiKeyService(ctx, scopedKeys),
     audiences: new AudienceService(ctx),
     sessions: new SessionService(ctx),
     statuses: new StatusService(ctx),
@@ -68,10 +74,10 @@ export const createApp = (deps: AppDeps): App => {
   const keyMatcher = deps.apiKeyMatcher ?? createWebApiKeyMatcher(deps.apiKey)
   const onError = createErrorHandler(logger)
 
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  const app: App = Object.assign(new OpenAPIHono<AppEnv>({ defaultHook: validationHook }), { scopedKeys })
   app.onError(onError)
   app.notFound(handleNotFound)
-  app.use('*', requestPipeline({ services, keyMatcher, rateLimit, onError, metrics }))
+  app.use('*', requestPipeline({ services, keyMatcher, scopedKeys, rateLimit, onError, metrics }))
 
   registerRoutes(app)
   registerDocs(app, deps.version)

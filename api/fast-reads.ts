@@ -2,6 +2,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ProductMetrics } from '../shared/metrics.js'
 import { type ApiKeyMatcher, apiKeyFromHeaders } from '../shared/security/api-key.js'
 import type { RateLimitDecision } from '../shared/security/rate-limit.js'
+import { SCOPED_KEY_PREFIX } from '../shared/security/scoped-keys.js'
 import { UNAUTHORIZED_BODY } from './middleware/api-key.js'
 import type { RequestSource } from './middleware/client-address.js'
 import { RATE_LIMITED_BODY, type RateLimit } from './middleware/rate-limit.js'
@@ -197,7 +198,10 @@ export const createFastReads = ({
     // Another representation than the JSON held in memory (the viewers as CSV).
     const accept = request.header('accept')
     if (accept !== undefined && accept.includes('csv')) return undefined
-    const keyed = keyMatcher.matches(apiKeyFromHeaders(request.header))
+    const candidate = apiKeyFromHeaders(request.header)
+    // A scoped key's access depends on the route and session: the pipeline decides it.
+    if (candidate?.startsWith(SCOPED_KEY_PREFIX)) return undefined
+    const keyed = keyMatcher.matches(candidate)
     return typeof keyed === 'boolean'
       ? answer(request, path, route, keyed)
       : keyed.then((authenticated) => answer(request, path, route, authenticated))

@@ -79,6 +79,7 @@ export const startApi = async (config: Config, logger: Logger): Promise<ApiProce
         rateLimiter,
         trustProxy: config.TRUST_PROXY,
         redisUrl: config.REDIS_URL,
+        scopedKeys: app.scopedKeys,
       })
     : null
   if (!gateway) {

@@ -24,6 +24,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   [HTTP_STATUS.bad_request]: 'Invalid input',
   [HTTP_STATUS.unauthorized]: 'Missing or invalid API key',
+  [HTTP_STATUS.forbidden]: 'The API key is not allowed this (scope or session)',
   [HTTP_STATUS.not_found]: 'Not found',
   [HTTP_STATUS.conflict]: 'Conflicts with the current state',
   [HTTP_STATUS.payload_too_large]: 'File too large',
@@ -48,9 +49,9 @@ const buildErrorResponses = (statuses: number[]) =>
       .map((status) => [status, jsonContent(ErrorSchema, ERROR_DESCRIPTIONS[status] ?? 'Error')]),
   )
 
-/** Error responses of a protected route; 401, 429 and 500 apply to all of them and are added here. */
+/** Error responses of a protected route; 401, 403, 429 and 500 apply to all of them and are added here. */
 export const errorResponses = <S extends ErrorStatus>(...statuses: S[]) =>
-  buildErrorResponses([...statuses, 401, 429, 500]) as ErrorResponses<S | 401 | 429 | 500>
+  buildErrorResponses([...statuses, 401, 403, 429, 500]) as ErrorResponses<S | 401 | 403 | 429 | 500>
 
 /** Error responses of a route that needs no API key. */
 export const publicErrorResponses = <S extends ErrorStatus>(...statuses: S[]) =>

@@ -701,3 +701,64 @@ export const DeliveryData = z
     redeliveryOf: z.string().nullable(),
   })
   .openapi('WebhookDelivery')
+
+// ---- scoped API keys --------------------------------------------------------------------------
+
+export const KeyParams = z.object({
+  keyId: z
+    .string()
+    .regex(/^key_[a-f0-9]{12}$/, 'keyId is not an API key id')
+    .openapi({ param: { name: 'keyId', in: 'path' }, example: 'key_0123456789ab' }),
+})
+
+export const CreateKeyBody = z
+  .object({
+    name: z
+      .string({
+        error: (issue) => (issue.input === undefined ? 'name is required' : 'name must be a string'),
+      })
+      .trim()
+      .min(1, 'name must not be empty')
+      .max(100, 'name must be at most 100 characters')
+      .openapi({ example: 'Reporting dashboard' }),
+    scopes: z
+      .array(z.enum(['read', 'send', 'admin']), { error: 'scopes must be a list of: read, send, admin' })
+      .min(1, 'scopes must name at least one of: read, send, admin')
+      .openapi({
+        description:
+          '`read` (lists, viewers, analytics, events), `send` (statuses, uploads, audiences; includes read), `admin` (sessions and webhooks; includes both)',
+        example: ['read'],
+      }),
+    sessionIds: z
+      .array(SessionIdSchema, { error: 'sessionIds must be a list of session ids' })
+      .min(1, 'sessionIds must name at least one session (leave it out for every session)')
+      .max(1000)
+      .optional()
+      .openapi({
+        description: 'The sessions the key may use; without it, every session',
+        example: ['personal'],
+      }),
+  })
+  .openapi('CreateApiKeyRequest')
+
+export const ApiKeyData = z
+  .object({
+    keyId: z.string(),
+    name: z.string(),
+    keyPrefix: z.string().openapi({ description: 'The first characters of the key, to recognise it' }),
+    scopes: z.array(z.enum(['read', 'send', 'admin'])),
+    sessionIds: z.array(z.string()).nullable().openapi({ description: 'null: every session' }),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable().openapi({ description: 'Updated at most once a minute' }),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi('ApiKey')
+
+export const CreatedKeyData = z
+  .object({
+    ...ApiKeyData.shape,
+    key: z
+      .string()
+      .openapi({ description: 'The key itself, shown only in this answer (stored as a digest)' }),
+  })
+  .openapi('CreatedApiKey')

@@ -6,12 +6,14 @@ import type { HealthProbe } from '../shared/health.js'
 import type { ProductMetrics } from '../shared/metrics.js'
 import type { ApiKeyMatcher } from '../shared/security/api-key.js'
 import type { RateLimiter } from '../shared/security/rate-limit.js'
+import type { ScopedKey, ScopedKeyResolver } from '../shared/security/scoped-keys.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import type { DashboardAssets } from './dashboard.js'
 import type { FastReads } from './fast-reads.js'
 import type { PeerAddressReader } from './middleware/client-address.js'
 import type { ResponseFrame } from './middleware/response-frame.js'
 import type { AnalyticsService } from './services/analytics-service.js'
+import type { ApiKeyService } from './services/api-key-service.js'
 import type { AudienceService } from './services/audience-service.js'
 import type { SessionService } from './services/session-service.js'
 import type { StatusService } from './services/status-service.js'
@@ -77,11 +79,14 @@ export interface AppDeps {
   metrics?: ProductMetrics
   /** The dashboard's built files, served at `/` (Node entries); Workers serve them as static assets. */
   dashboard?: DashboardAssets
+  /** Scoped key lookups; default: a resolver over `repos.apiKeys`. */
+  scopedKeys?: ScopedKeyResolver
 }
 
 /** Domain services, built once per app and handed to handlers through the context. */
 export interface Services {
   analytics: AnalyticsService
+  apiKeys: ApiKeyService
   audiences: AudienceService
   sessions: SessionService
   statuses: StatusService
@@ -96,6 +101,8 @@ export interface AppEnv {
     requestId: string
     /** The request carries the right API key (set by the request pipeline, once per request). */
     authenticated: boolean
+    /** The scoped key the request carries; null with the admin key (or none). */
+    scopedKey: ScopedKey | null
     /** The answer's headers and how JSON answers are built (`middleware/response-frame.ts`). */
     frame: ResponseFrame
   }
@@ -104,4 +111,6 @@ export interface AppEnv {
 export type App = OpenAPIHono<AppEnv> & {
   /** The hot reads answered before Hono (absent when `fastReads: false`), for a runtime adapter. */
   readonly fastReads?: FastReads
+  /** Looks up scoped API keys; the process's Socket.IO gateway checks its handshakes with it. */
+  readonly scopedKeys: ScopedKeyResolver
 }

@@ -9,9 +9,12 @@
  */
 import type { z } from 'zod'
 import type {
+  ApiKeyData,
   ConnectionStatusData,
   ContactsData,
+  CreatedKeyData,
   CreatedWebhookData,
+  CreateKeyBody,
   CreateSessionBody,
   CreateSessionData,
   CreateUploadLinkBody,
@@ -49,6 +52,8 @@ export type DailyAnalytics = z.infer<typeof DailyData>
 export type Webhook = z.infer<typeof WebhookData>
 export type CreateWebhookInput = z.input<typeof CreateWebhookBody>
 export type WebhookDeliveryInfo = z.infer<typeof DeliveryData>
+export type ApiKeyInfo = z.infer<typeof ApiKeyData>
+export type CreateKeyInput = z.input<typeof CreateKeyBody>
 
 /** A refusal or failure, with the API's own message (`{ success: false, error }`) and status. */
 export class TrackerApiError extends Error {
@@ -186,6 +191,15 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
       createLink: (input: z.input<typeof CreateUploadLinkBody>) =>
         call<z.infer<typeof UploadLinkData>>('POST', '/api/uploads', input),
       download: async (filename: string) => (await raw('GET', `/api/uploads/${segment(filename)}`)).blob(),
+    },
+
+    /** Keys limited to scopes and sessions; only the admin key may manage them. */
+    keys: {
+      /** The answer's `key` is shown only here. */
+      create: (input: CreateKeyInput) => call<z.infer<typeof CreatedKeyData>>('POST', '/api/keys', input),
+      list: () => call<ApiKeyInfo[]>('GET', '/api/keys'),
+      revoke: (keyId: string) =>
+        call<{ keyId: string; message: string }>('DELETE', `/api/keys/${segment(keyId)}`),
     },
 
     webhooks: {

@@ -14,6 +14,7 @@ import { openDataStore } from '../shared/node/stores.js'
 import { apiKeyFromHeaders, apiKeyMatches } from '../shared/security/api-key.js'
 import { rateLimiterFromConfig } from '../shared/security/rate-limit.js'
 import { RedisRateLimiter } from '../shared/security/redis-rate-limit.js'
+import { ScopedKeyResolver } from '../shared/security/scoped-keys.js'
 import { S3MediaStore, s3StoreOptions } from '../shared/storage/s3.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { Connector, type ConnectorDeps } from './connector.js'
@@ -92,6 +93,7 @@ export const startConnector = async (
     trustProxy: config.TRUST_PROXY,
     events,
     redisUrl,
+    scopedKeys: new ScopedKeyResolver(repos.apiKeys),
   })
   http.guard()
   await gateway.start()

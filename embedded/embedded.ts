@@ -137,6 +137,7 @@ export const startEmbedded = async ({
     rateLimiter,
     trustProxy: config.TRUST_PROXY,
     events: bus,
+    scopedKeys: app.scopedKeys,
   })
   http.guard()
   await gateway.start()

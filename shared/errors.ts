@@ -6,6 +6,7 @@
 export const HTTP_STATUS = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
@@ -112,6 +113,11 @@ export const Errors = {
   webhookUrlInvalid: ['bad_request', 'url must be a valid http(s) URL'],
   // access
   unauthorized: ['unauthorized', 'Invalid or missing API key'],
+  keyLacksScope: ['forbidden', (scope: string) => `This API key lacks the "${scope}" scope`],
+  keyOtherSession: ['forbidden', 'This API key cannot access this session'],
+  keyNeedsAllSessions: ['forbidden', 'This needs an API key for every session; this one is limited to some'],
+  keyNeedsAdminKey: ['forbidden', 'Only the admin API key (API_KEY) can do this'],
+  apiKeyNotFound: ['not_found', 'API key not found'],
   rateLimited: ['rate_limited', 'Too many requests, please try again later'],
   // the bus and the system
   connectorTimeout: ['timeout', 'The connector did not answer in time'],

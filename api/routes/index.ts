@@ -5,6 +5,9 @@ import { registerStatusAnalytics } from './analytics/status.js'
 import { registerCreateAudience } from './audiences/create.js'
 import { registerDeleteAudience } from './audiences/delete.js'
 import { registerListAudiences } from './audiences/list.js'
+import { registerCreateKey } from './keys/create.js'
+import { registerListKeys } from './keys/list.js'
+import { registerRevokeKey } from './keys/revoke.js'
 import { registerConnectionStatus } from './sessions/connection-status.js'
 import { registerCreateSession } from './sessions/create.js'
 import { registerDeleteSession } from './sessions/delete.js'
@@ -65,6 +68,9 @@ export const registerRoutes = (app: App) => {
     registerDeleteWebhook,
     registerListDeliveries,
     registerRedeliver,
+    registerCreateKey,
+    registerListKeys,
+    registerRevokeKey,
     registerUploadImage,
     registerUploadVideo,
     registerCreateUploadLink,

@@ -90,6 +90,11 @@ export class SessionService {
     return sessionListAnswer(await this.ctx.repos.sessions.list())
   }
 
+  /** The sessions among `allowed` (a scoped key's), as the list shows them. */
+  async listFor(allowed: ReadonlySet<string>) {
+    return (await this.ctx.repos.sessions.list()).filter((s) => allowed.has(s.id)).map(toSessionView)
+  }
+
   /** The same without waiting: undefined when the list has to be read first. */
   peekListAnswer() {
     const sessions = this.ctx.repos.sessions.peekList?.()

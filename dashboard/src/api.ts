@@ -14,6 +14,17 @@ export interface Webhook {
   createdAt: string
 }
 
+export interface ApiKeyInfo {
+  keyId: string
+  name: string
+  keyPrefix: string
+  scopes: ('read' | 'send' | 'admin')[]
+  sessionIds: string[] | null
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
 export interface WebhookDeliveryInfo {
   deliveryId: string
   event: string
@@ -204,6 +215,11 @@ export class Api {
       'DELETE',
       `/api/sessions/${encodeURIComponent(id)}/scheduled-statuses/${encodeURIComponent(scheduledId)}`,
     )
+
+  apiKeys = () => this.call<ApiKeyInfo[]>('GET', '/api/keys')
+  createApiKey = (body: { name: string; scopes: string[]; sessionIds?: string[] }) =>
+    this.call<ApiKeyInfo & { key: string }>('POST', '/api/keys', body)
+  revokeApiKey = (keyId: string) => this.call<unknown>('DELETE', `/api/keys/${encodeURIComponent(keyId)}`)
 
   webhooks = () => this.call<Webhook[]>('GET', '/api/webhooks')
   createWebhook = (body: { url: string; events: string[]; sessionId?: string }) =>

@@ -19,6 +19,7 @@ describe('migrate', () => {
 
   it('creates every table and records each version once', async () => {
     expect(await tableNames(db)).toEqual([
+      'api_keys',
       'audiences',
       'command_log',
       'lid_map',

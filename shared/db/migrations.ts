@@ -247,6 +247,25 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at, id)',
     ],
   },
+  {
+    version: 8,
+    name: 'scoped api keys',
+    statements: [
+      // Keys besides the admin key: only a SHA-256 digest of each is kept (they are looked up by
+      // it), with a short prefix to recognise them by. session_ids NULL: every session.
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        key_prefix TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        session_ids TEXT,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      )`,
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -375,6 +375,33 @@ export interface WebhooksRepo {
   pruneDeliveries(before: number): Promise<number>
 }
 
+export type KeyScope = 'read' | 'send' | 'admin'
+
+export interface ApiKeyRecord {
+  id: string
+  name: string
+  /** Hex SHA-256 of the key; the key itself is never stored. */
+  keyHash: string
+  /** The key's first characters, to recognise it in a list. */
+  keyPrefix: string
+  scopes: KeyScope[]
+  /** null: every session, present and future. */
+  sessionIds: string[] | null
+  createdAt: number
+  lastUsedAt: number | null
+  revokedAt: number | null
+}
+
+export interface ApiKeysRepo {
+  insert(key: ApiKeyRecord): Promise<void>
+  /** Newest first, revoked ones included. */
+  list(): Promise<ApiKeyRecord[]>
+  findByHash(keyHash: string): Promise<ApiKeyRecord | null>
+  /** Marks it revoked; false when there is no such key or it already was. */
+  revoke(id: string, at: number): Promise<boolean>
+  touch(id: string, at: number): Promise<void>
+}
+
 /** A sent status as analytics across statuses need it (live or from the history). */
 export interface SentStatusSummary {
   id: string
@@ -412,6 +439,7 @@ export interface Repositories {
   audiences: AudiencesRepo
   scheduled: ScheduledStatusesRepo
   webhooks: WebhooksRepo
+  apiKeys: ApiKeysRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net'
 import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { InProcessBus } from '../bus/in-process.js'
+import { createRepositories } from '../db/index.js'
+import { openTestDatabase, type TestDatabase } from '../db/test-support.js'
+import { Messages } from '../errors.js'
 import type { EventMessage } from '../events.js'
+import { hashApiKey, ScopedKeyResolver } from '../security/scoped-keys.js'
 import { SocketGateway } from './socket-gateway.js'
 
 const API_KEY = 'gateway-test-key-0123456789'
@@ -56,7 +60,7 @@ describe('Socket.IO gateway, alone (no cluster)', () => {
     })
 
   it('serializes no event while nobody is connected, and delivers every event once somebody is', async () => {
-    const emit = vi.spyOn(gateway.io, 'emit')
+    const emit = vi.spyOn(gateway.io, 'to')
     await bus.publish(viewersUpdate(5_000))
     expect(emit).not.toHaveBeenCalled()
 
@@ -72,5 +76,87 @@ describe('Socket.IO gateway, alone (no cluster)', () => {
     await vi.waitFor(() => expect(gateway.io.of('/').sockets.size).toBe(0))
     await bus.publish(viewersUpdate(5_000))
     expect(emit).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('Socket.IO gateway with scoped keys', () => {
+  let http: Server
+  let url: string
+  let bus: InProcessBus
+  let gateway: SocketGateway
+  let db: TestDatabase
+  const clients: Socket[] = []
+
+  const keyRecord = async (
+    id: string,
+    key: string,
+    sessionIds: string[] | null,
+    revokedAt: number | null = null,
+  ) => ({
+    id,
+    name: id,
+    keyHash: await hashApiKey(key),
+    keyPrefix: key.slice(0, 10),
+    scopes: ['read' as const],
+    sessionIds,
+    createdAt: Date.now(),
+    lastUsedAt: null,
+    revokedAt,
+  })
+
+  beforeEach(async () => {
+    db = await openTestDatabase()
+    const repos = createRepositories(db.client)
+    await repos.apiKeys.insert(await keyRecord('key_0000000000aa', 'wsk_only-a', ['a']))
+    await repos.apiKeys.insert(await keyRecord('key_0000000000bb', 'wsk_every', null))
+    await repos.apiKeys.insert(await keyRecord('key_0000000000cc', 'wsk_revoked', null))
+    await repos.apiKeys.revoke('key_0000000000cc', Date.now())
+    http = createServer()
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+    bus = new InProcessBus()
+    gateway = new SocketGateway(http, API_KEY, {
+      events: bus,
+      scopedKeys: new ScopedKeyResolver(repos.apiKeys),
+    })
+    await gateway.start()
+  })
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.disconnect()
+    await gateway.stop()
+    await bus.close()
+    await new Promise((resolve) => http.close(resolve))
+    await db.cleanup()
+  })
+
+  const connect = (apiKey: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const client = io(url, { auth: { apiKey }, transports: ['websocket'], reconnection: false })
+      clients.push(client)
+      client.once('connect', () => resolve(client))
+      client.once('connect_error', reject)
+    })
+
+  it('gives a key limited to some sessions only their events, and refuses a revoked key', async () => {
+    const heard = async (apiKey: string) => {
+      const client = await connect(apiKey)
+      const events: string[] = []
+      client.on('status-deleted', ({ sessionId }) => events.push(sessionId))
+      return events
+    }
+    const onlyA = await heard('wsk_only-a')
+    const every = await heard('wsk_every')
+    const admin = await heard(API_KEY)
+    for (const sessionId of ['a', 'b', 'a', 'c']) {
+      await bus.publish({ event: 'status-deleted', payload: { sessionId, statusId: 'st' } })
+    }
+    await vi.waitFor(() => {
+      expect(admin).toEqual(['a', 'b', 'a', 'c'])
+      expect(every).toEqual(['a', 'b', 'a', 'c'])
+    })
+    expect(onlyA).toEqual(['a', 'a'])
+    await expect(connect('wsk_revoked')).rejects.toThrow(Messages.unauthorized)
+    await expect(connect('wsk_unknown')).rejects.toThrow(Messages.unauthorized)
   })
 })

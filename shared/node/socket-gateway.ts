@@ -7,6 +7,7 @@ import type { ClientToServerEvents, EventMessage, ServerToClientEvents } from '.
 import { rateLimitKeyForAddress } from '../net/ip-ranges.js'
 import { apiKeyFromHeaders, apiKeyMatches } from '../security/api-key.js'
 import { lastForwardedAddress, type RateLimiter } from '../security/rate-limit.js'
+import type { ScopedKey } from '../security/scoped-keys.js'
 
 export type EventsServer = Server<ClientToServerEvents, ServerToClientEvents>
 
@@ -26,7 +27,17 @@ export interface SocketGatewayOptions {
    * reaches the clients of every member, each exactly once.
    */
   redisUrl?: string
+  /**
+   * Looks up scoped API keys (the app's `scopedKeys`): a client with one gets only the events of
+   * the key's sessions. Without it only the admin key opens a socket.
+   */
+  scopedKeys?: { resolve(candidate: string | null | undefined): Promise<ScopedKey | null> | null }
 }
+
+/** Every socket of the admin key (or a key for all sessions) is in this room. */
+const EVERY_SESSION = 'sessions:*'
+/** A key limited to some sessions puts its socket in one room per session. */
+const sessionRoom = (sessionId: string) => `session:${sessionId}`
 
 type Handshake = Socket['handshake']
 
@@ -52,8 +63,8 @@ const withQueueingDuplicates = (client: RedisClientType): RedisClientType => {
 
 /**
  * Socket.IO on the process's HTTP port (the embedded product, the Node API, each connector). Every
- * event of `events` is emitted to every authenticated client; each payload carries its `sessionId`
- * so clients filter. With `redisUrl` the servers form one cluster, so a client may attach to any.
+ * event of `events` is emitted to every client of the admin key and to clients of scoped keys for
+ * its session; each payload carries its `sessionId`. With `redisUrl` the servers form one cluster, so a client may attach to any.
  */
 export class SocketGateway {
   readonly io: EventsServer
@@ -76,20 +87,30 @@ export class SocketGateway {
       const address = forwarded ?? handshake.address
       return address ? rateLimitKeyForAddress(address) : 'unknown'
     }
-    /** null when the handshake may go on, else the connect error's message. */
-    const refusal = async (handshake: Handshake) => {
+    /** The rooms the socket joins when the handshake may go on, else the connect error's message. */
+    const admission = async (handshake: Handshake): Promise<string[] | string> => {
       const fromAuth = typeof handshake.auth?.apiKey === 'string' ? handshake.auth.apiKey : null
       const candidate = fromAuth ?? apiKeyFromHeaders((name) => header(handshake.headers, name))
-      if (await apiKeyMatches(candidate, apiKey)) return null
+      if (await apiKeyMatches(candidate, apiKey)) return [EVERY_SESSION]
+      const scoped = await options.scopedKeys?.resolve(candidate)
+      if (scoped)
+        return scoped.sessionIds === null ? [EVERY_SESSION] : [...scoped.sessionIds].map(sessionRoom)
       if (!rateLimiter) return Messages.unauthorized
       const decision = await rateLimiter.hit('anonymous', clientOf(handshake))
       return decision.allowed ? Messages.unauthorized : Messages.rateLimited
     }
     this.io.use((socket, next) => {
-      refusal(socket.handshake).then(
-        (message) => next(message === null ? undefined : new Error(message)),
+      admission(socket.handshake).then(
+        (rooms) => {
+          if (typeof rooms === 'string') return next(new Error(rooms))
+          socket.data.rooms = rooms
+          next()
+        },
         () => next(new Error(Messages.unauthorized)),
       )
+    })
+    this.io.on('connection', (socket) => {
+      void socket.join(socket.data.rooms as string[])
     })
   }
 
@@ -119,7 +140,9 @@ export class SocketGateway {
     // for nobody. Alone (no cluster), a server without clients has nobody to tell.
     if (!this.redis && this.io.of('/').sockets.size === 0) return
     // The event map ties each name to its payload; the union is checked where messages are built.
-    this.io.emit(message.event, message.payload as never)
+    this.io
+      .to([EVERY_SESSION, sessionRoom(message.payload.sessionId)])
+      .emit(message.event, message.payload as never)
   }
 
   async stop(): Promise<void> {

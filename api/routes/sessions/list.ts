@@ -9,6 +9,7 @@ const route = createRoute({
   path: '/api/sessions',
   tags: ['Sessions'],
   summary: 'List all sessions with their connection state',
+  description: 'With a key limited to some sessions, those sessions.',
   responses: {
     200: jsonContent(envelope(z.array(Session)), 'Sessions'),
     ...errorResponses(),
@@ -16,4 +17,9 @@ const route = createRoute({
 })
 
 export const registerListSessions = (app: App) =>
-  app.openapi(route, async (c) => sendJson(c, await c.get('services').sessions.listAnswer(), 200))
+  app.openapi(route, async (c) => {
+    const sessions = c.get('services').sessions
+    const limited = c.get('scopedKey')?.sessionIds
+    if (limited) return c.json({ success: true as const, data: await sessions.listFor(limited) }, 200)
+    return sendJson(c, await sessions.listAnswer(), 200)
+  })

@@ -3,6 +3,7 @@ import type { SessionView } from '../../../shared/schemas.js'
 import type { Api, Stats, Storage } from '../api.js'
 import { formatBytes, formatTime } from '../format.js'
 import type { Live } from '../live.js'
+import { ApiKeysCard } from './api-keys-card.js'
 import { ErrorNote } from './error-note.js'
 import { WebhooksCard } from './webhooks-card.js'
 
@@ -115,6 +116,7 @@ export const Overview = ({
         </section>
       )}
       <WebhooksCard api={api} sessions={sessions} />
+      <ApiKeysCard api={api} sessions={sessions} />
       {sessions?.length === 0 && (
         <section class="card">
           <h2>Get started</h2>

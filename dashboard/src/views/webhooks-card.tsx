@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { EVENT_NAMES } from '../../../shared/events.js'
 import type { SessionView } from '../../../shared/schemas.js'
-import type { Api, Webhook, WebhookDeliveryInfo } from '../api.js'
+import type { Api, ApiError, Webhook, WebhookDeliveryInfo } from '../api.js'
 import { formatTime } from '../format.js'
 import { ConfirmButton } from './confirm-button.js'
 import { ErrorNote } from './error-note.js'
@@ -83,7 +83,15 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
   const [created, setCreated] = useState<{ url: string; secret: string } | null>(null)
   const [formError, setFormError] = useState<string | null>(null)
   const [open, setOpen] = useState<string | null>(null)
-  const load = useCallback(() => api.webhooks().then(setList, (e: Error) => setError(e.message)), [api])
+  const [forbidden, setForbidden] = useState(false)
+  // A scoped key may not manage these: the card is left out rather than shown as an error.
+  const load = useCallback(
+    () =>
+      api
+        .webhooks()
+        .then(setList, (e: ApiError) => (e.status === 403 ? setForbidden(true) : setError(e.message))),
+    [api],
+  )
   useEffect(() => {
     void load()
   }, [load])
@@ -107,6 +115,7 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
     setEvents((chosen) => (chosen.includes(name) ? chosen.filter((n) => n !== name) : [...chosen, name]))
   const names = new Map(sessions?.map((s) => [s.sessionId, s.sessionName]))
 
+  if (forbidden) return null
   return (
     <section class="card" aria-labelledby="webhooks-title" data-testid="webhooks">
       <h2 id="webhooks-title">Webhooks</h2>

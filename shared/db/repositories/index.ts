@@ -1,6 +1,7 @@
 import type { Client } from '@libsql/client'
 import type { Repositories } from '../types.js'
 import { createAnalyticsRepo } from './analytics.js'
+import { createApiKeysRepo } from './api-keys.js'
 import { createAudiencesRepo } from './audiences.js'
 import { createCommandLogRepo } from './command-log.js'
 import { createLidMapRepo } from './lid-map.js'
@@ -28,6 +29,7 @@ export function createRepositories(client: Client): Repositories {
     audiences: createAudiencesRepo(client),
     scheduled: createScheduledStatusesRepo(client),
     webhooks: createWebhooksRepo(client),
+    apiKeys: createApiKeysRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }

@@ -1,14 +1,15 @@
 /**
- * The dashboard's webhooks card in a real browser against the product: a refused URL said beside
- * the field, a webhook added with its secret shown once, its deliveries listed and redelivered,
- * then removed. The receiver is a local server checking the signatures.
+ * The dashboard's webhooks and API keys cards in a real browser against the product. Webhooks: a
+ * refused URL said beside the field, a webhook added with its secret shown once, its deliveries
+ * listed and redelivered, then removed (the receiver is a local server checking the signatures).
+ * API keys: one created for a session with its key shown once, working as scoped, then revoked.
  */
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { verifyWebhookSignature } from '../../client/webhooks.js'
 import { Messages } from '../../shared/errors.js'
-import { EVENTUALLY, startTestbed, type Testbed } from '../e2e/harness.js'
+import { ApiClient, EVENTUALLY, startTestbed, type Testbed } from '../e2e/harness.js'
 import {
   accessibilityViolations,
   launchBrowser,
@@ -28,7 +29,7 @@ afterAll(async () => {
   await browser?.close()
 })
 
-describe('dashboard webhooks', () => {
+describe('dashboard integrations', () => {
   let bed: Testbed
   let receiver: WebhookReceiver
 
@@ -100,6 +101,47 @@ describe('dashboard webhooks', () => {
     await card.getByRole('button', { name: 'Remove it' }).click()
     await card.getByText(receiver.url, { exact: true }).waitFor({ state: 'detached', ...UI })
     expect((await product.api.get('/api/webhooks')).data).toEqual([])
+    expect(problems.take()).toEqual(NO_PROBLEMS)
+    await context.close()
+  })
+
+  it('creates a key for one session, shows it once, and revokes it', async () => {
+    const product = await bed.startProduct()
+    for (const [sessionId, sessionName] of [
+      ['shop', 'Shop'],
+      ['home', 'Home'],
+    ]) {
+      expect(
+        (await product.api.post('/api/sessions', { sessionId, sessionName, authMethod: 'qrcode' })).status,
+      ).toBe(201)
+    }
+    const { context, page, problems } = await openSignedIn(browser, product.api.baseUrl, product.apiKey)
+    const card = page.getByTestId('api-keys')
+    await card.getByRole('heading', { name: 'API keys' }).waitFor(UI)
+    await card.getByText('Create a key').click()
+    await card.getByLabel('Name').fill('Shop reports')
+    await card.getByRole('radio', { name: /^Send:/ }).check()
+    await card.getByRole('checkbox', { name: 'Shop' }).check()
+    await card.getByRole('button', { name: 'Create key' }).click()
+    const key = (await card.getByTestId('new-key').locator('code').innerText()).trim()
+    expect(key).toMatch(/^wsk_[A-Za-z0-9_-]{43}$/)
+    await card.getByText('send, Shop; never used').waitFor(UI)
+
+    const scoped = new ApiClient(product.api.baseUrl, key)
+    expect((await scoped.get<{ sessionId: string }[]>('/api/sessions')).data.map((s) => s.sessionId)).toEqual(
+      ['shop'],
+    )
+    expect((await scoped.get('/api/sessions/home/sent-statuses')).status).toBe(403)
+
+    const shots = await screenshotDir('1280x800')
+    await page.screenshot({ path: join(shots, '10-api-keys.png'), fullPage: true })
+    expect(await accessibilityViolations(page)).toEqual([])
+
+    await card.getByRole('button', { name: 'Done' }).click()
+    await card.getByRole('button', { name: 'Revoke' }).click()
+    await card.getByRole('button', { name: 'Revoke it' }).click()
+    await card.getByText(/revoked/).waitFor(UI)
+    expect((await scoped.get('/api/sessions')).status).toBe(401)
     expect(problems.take()).toEqual(NO_PROBLEMS)
     await context.close()
   })
