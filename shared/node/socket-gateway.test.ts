@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { InProcessBus } from '../bus/in-process.js'
-import { createRepositories } from '../db/index.js'
+import { type ApiKeysRepo, createRepositories } from '../db/index.js'
 import { openTestDatabase, type TestDatabase } from '../db/test-support.js'
 import { Messages } from '../errors.js'
 import type { EventMessage } from '../events.js'
@@ -85,6 +85,8 @@ describe('Socket.IO gateway with scoped keys', () => {
   let bus: InProcessBus
   let gateway: SocketGateway
   let db: TestDatabase
+  let resolver: ScopedKeyResolver
+  let keys: ApiKeysRepo
   const clients: Socket[] = []
 
   const keyRecord = async (
@@ -115,10 +117,9 @@ describe('Socket.IO gateway with scoped keys', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
     bus = new InProcessBus()
-    gateway = new SocketGateway(http, API_KEY, {
-      events: bus,
-      scopedKeys: new ScopedKeyResolver(repos.apiKeys),
-    })
+    resolver = new ScopedKeyResolver(repos.apiKeys)
+    keys = repos.apiKeys
+    gateway = new SocketGateway(http, API_KEY, { events: bus, scopedKeys: resolver, recheckMs: 50 })
     await gateway.start()
   })
 
@@ -158,5 +159,18 @@ describe('Socket.IO gateway with scoped keys', () => {
     expect(onlyA).toEqual(['a', 'a'])
     await expect(connect('wsk_revoked')).rejects.toThrow(Messages.unauthorized)
     await expect(connect('wsk_unknown')).rejects.toThrow(Messages.unauthorized)
+  })
+
+  it('sends away an open socket once its key is revoked, and only that one', async () => {
+    const revokedLater = await connect('wsk_only-a')
+    const staying = await connect('wsk_every')
+    const admin = await connect(API_KEY)
+    const reasons: string[] = []
+    revokedLater.on('disconnect', (reason) => reasons.push(reason))
+    await keys.revoke('key_0000000000aa', Date.now())
+    resolver.forget()
+    await vi.waitFor(() => expect(reasons).toEqual(['io server disconnect']))
+    expect(staying.connected).toBe(true)
+    expect(admin.connected).toBe(true)
   })
 })

@@ -32,6 +32,8 @@ export interface SocketGatewayOptions {
    * the key's sessions. Without it only the admin key opens a socket.
    */
   scopedKeys?: { resolve(candidate: string | null | undefined): Promise<ScopedKey | null> | null }
+  /** How often open sockets of scoped keys are checked for revocation (default 5 s). */
+  recheckMs?: number
 }
 
 /** Every socket of the admin key (or a key for all sessions) is in this room. */
@@ -87,14 +89,17 @@ export class SocketGateway {
       const address = forwarded ?? handshake.address
       return address ? rateLimitKeyForAddress(address) : 'unknown'
     }
+    const scopedCandidates = new WeakMap<Handshake, string>()
     /** The rooms the socket joins when the handshake may go on, else the connect error's message. */
     const admission = async (handshake: Handshake): Promise<string[] | string> => {
       const fromAuth = typeof handshake.auth?.apiKey === 'string' ? handshake.auth.apiKey : null
       const candidate = fromAuth ?? apiKeyFromHeaders((name) => header(handshake.headers, name))
       if (await apiKeyMatches(candidate, apiKey)) return [EVERY_SESSION]
       const scoped = await options.scopedKeys?.resolve(candidate)
-      if (scoped)
+      if (scoped) {
+        scopedCandidates.set(handshake, candidate as string)
         return scoped.sessionIds === null ? [EVERY_SESSION] : [...scoped.sessionIds].map(sessionRoom)
+      }
       if (!rateLimiter) return Messages.unauthorized
       const decision = await rateLimiter.hit('anonymous', clientOf(handshake))
       return decision.allowed ? Messages.unauthorized : Messages.rateLimited
@@ -104,6 +109,7 @@ export class SocketGateway {
         (rooms) => {
           if (typeof rooms === 'string') return next(new Error(rooms))
           socket.data.rooms = rooms
+          socket.data.scopedKey = scopedCandidates.get(socket.handshake)
           next()
         },
         () => next(new Error(Messages.unauthorized)),
@@ -114,7 +120,29 @@ export class SocketGateway {
     })
   }
 
+  private recheckTimer: NodeJS.Timeout | null = null
+
+  /**
+   * Sockets of scoped keys are checked again every `recheckMs`: one whose key was revoked is sent
+   * away (a server-side disconnect, which clients do not retry), so revocation reaches open sockets.
+   */
+  private async recheckScopedSockets(): Promise<void> {
+    const resolver = this.options.scopedKeys
+    if (!resolver) return
+    for (const socket of this.io.of('/').sockets.values()) {
+      const candidate = socket.data.scopedKey as string | undefined
+      if (!candidate) continue
+      const key = await Promise.resolve(resolver.resolve(candidate)).catch(() => undefined)
+      // A lookup that failed (database down) keeps the socket: only a known revocation ends it.
+      if (key === null) socket.disconnect(true)
+    }
+  }
+
   async start(): Promise<void> {
+    if (this.options.scopedKeys) {
+      this.recheckTimer = setInterval(() => void this.recheckScopedSockets(), this.options.recheckMs ?? 5_000)
+      this.recheckTimer.unref?.()
+    }
     if (this.options.redisUrl) {
       // Its own connection, failing fast while Redis is down: a broadcast then still reaches this
       // server's clients at once, and the others when Redis is back.
@@ -146,6 +174,8 @@ export class SocketGateway {
   }
 
   async stop(): Promise<void> {
+    if (this.recheckTimer) clearInterval(this.recheckTimer)
+    this.recheckTimer = null
     this.unsubscribe?.()
     this.unsubscribe = null
     // Only the transports are closed (a websocket close frame, a `close` packet or a dropped poll),
