@@ -197,7 +197,7 @@ export const createFastReads = ({
       return undefined
     // Another representation than the JSON held in memory (the viewers as CSV).
     const accept = request.header('accept')
-    if (accept !== undefined && accept.includes('csv')) return undefined
+    if (accept?.includes('csv')) return undefined
     const candidate = apiKeyFromHeaders(request.header)
     // A scoped key's access depends on the route and session: the pipeline decides it.
     if (candidate?.startsWith(SCOPED_KEY_PREFIX)) return undefined

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord, KeyScope } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
-import { randomHex } from '../../shared/random.js'
+import { randomBase64Url, randomHex } from '../../shared/random.js'
 import { hashApiKey, SCOPED_KEY_PREFIX, type ScopedKeyResolver } from '../../shared/security/scoped-keys.js'
 import { requireSession, type ServiceContext } from './context.js'
 import { iso } from './views.js'
@@ -18,15 +18,6 @@ const toKeyView = (key: ApiKeyRecord) => ({
   revokedAt: isoOrNull(key.revokedAt),
 })
 
-/** 32 random bytes, base64url, after the scoped-key prefix. */
-const newKey = () => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return `${SCOPED_KEY_PREFIX}${btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')}`
-}
-
 /** API keys besides the admin key, limited to scopes and sessions; only the admin key manages them. */
 export class ApiKeyService {
   constructor(
@@ -37,7 +28,7 @@ export class ApiKeyService {
   async create(input: { name: string; scopes: KeyScope[]; sessionIds?: string[] | undefined }) {
     const sessionIds = input.sessionIds === undefined ? null : [...new Set(input.sessionIds)]
     for (const sessionId of sessionIds ?? []) await requireSession(this.ctx, sessionId)
-    const key = newKey()
+    const key = `${SCOPED_KEY_PREFIX}${randomBase64Url(32)}`
     const record: ApiKeyRecord = {
       id: `key_${randomHex(6)}`,
       name: input.name,

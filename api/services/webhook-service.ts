@@ -1,7 +1,7 @@
 import type { WebhookDeliveryRecord, WebhookRecord } from '../../shared/db/types.js'
 import { AppError, appError, Messages } from '../../shared/errors.js'
 import { isAllowedWebhookHost } from '../../shared/net/webhook-hosts.js'
-import { randomHex } from '../../shared/random.js'
+import { randomBase64Url, randomHex } from '../../shared/random.js'
 import { requireSession, type ServiceContext } from './context.js'
 import { decodeCursor, encodeCursor, type PageRequest } from './pages.js'
 import { assertPublicMediaUrl, parseMediaUrl } from './url-guard.js'
@@ -36,15 +36,6 @@ const toDeliveryView = (delivery: WebhookDeliveryRecord) => ({
   deliveredAt: isoOrNull(delivery.deliveredAt),
   redeliveryOf: delivery.redeliveryOf,
 })
-
-/** A secret of 32 random bytes, base64url, prefixed so it is recognisable in a config file. */
-const newSecret = () => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return `whsec_${btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')}`
-}
 
 /**
  * Webhooks: where events are POSTed, signed. The connectors deliver them (connector/webhooks/);
@@ -81,7 +72,7 @@ export class WebhookService {
       sessionId: input.sessionId ?? null,
       url,
       events: input.events.includes('*') ? ['*'] : [...new Set(input.events)],
-      secret: newSecret(),
+      secret: `whsec_${randomBase64Url(32)}`,
       description: input.description || null,
       createdAt: this.ctx.clock(),
     }

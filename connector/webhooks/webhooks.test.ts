@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { verifyWebhookSignature, type WebhookDelivery } from '../../client/webhooks.js'
 import { EventHub } from '../../shared/bus/types.js'
 import { createRepositories } from '../../shared/db/index.js'
-import { openTestDatabase, type TestDatabase } from '../../shared/db/test-support.js'
+import { newDelivery, openTestDatabase, type TestDatabase } from '../../shared/db/test-support.js'
 import type { Repositories, WebhookRecord } from '../../shared/db/types.js'
 import { Messages } from '../../shared/errors.js'
 import { WebhookReceiver } from '../../tests/support/webhook-receiver.js'
@@ -280,23 +280,12 @@ describe('webhook deliveries', () => {
     await repos.webhooks.insert(hook)
     const now = Date.now()
     await repos.webhooks.insertDeliveries([
-      {
+      newDelivery({
         id: 'whd_00000000000000aa',
         webhookId: hook.id,
-        sessionId: 's',
-        event: 'status-deleted',
         body: '{"event":"status-deleted"}',
-        state: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        lastAttemptAt: null,
-        responseStatus: null,
-        lastError: null,
-        redeliveryOf: null,
         createdAt: now,
-        deliveredAt: null,
-      },
+      }),
     ])
     // The dead deliverer's claim: leased for a moment, never finished.
     expect(await repos.webhooks.claimDue(now, 10, now + 200)).toHaveLength(1)
@@ -330,23 +319,8 @@ describe('the delivery log', () => {
     const repos = createRepositories(db.client)
     const hook = webhook('https://hooks.example.com/x')
     await repos.webhooks.insert(hook)
-    const row = (id: string, createdAt: number) => ({
-      id,
-      webhookId: hook.id,
-      sessionId: 's',
-      event: 'status-deleted',
-      body: '{}',
-      state: 'pending' as const,
-      attempts: 0,
-      nextAttemptAt: createdAt + 60_000_000,
-      leaseUntil: null,
-      lastAttemptAt: null,
-      responseStatus: null,
-      lastError: null,
-      redeliveryOf: null,
-      createdAt,
-      deliveredAt: null,
-    })
+    const row = (id: string, createdAt: number) =>
+      newDelivery({ id, webhookId: hook.id, createdAt, nextAttemptAt: createdAt + 60_000_000 })
     const old = 1_000
     const recent = 9_000
     await repos.webhooks.insertDeliveries([

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useState } from 'preact/hooks'
 
 /** The current time, ticking every `everyMs`, for "5 min ago" and "3 h left". */
 export const useNow = (everyMs = 30_000): number => {
@@ -43,3 +43,29 @@ export const useRoute = (): Route => {
   }, [])
   return route
 }
+
+/**
+ * A list only the admin key may read (webhooks, API keys): read once and again on `load()`. A 403
+ * (the page is signed in with a scoped key) sets `forbidden`, so the card is left out instead of
+ * showing an error.
+ */
+export const useAdminList = <T>(read: () => Promise<T[]>) => {
+  const [list, setList] = useState<T[] | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [forbidden, setForbidden] = useState(false)
+  const load = useCallback(
+    () =>
+      read().then(setList, (e: { status?: number; message: string }) =>
+        e.status === 403 ? setForbidden(true) : setError(e.message),
+      ),
+    [read],
+  )
+  useEffect(() => {
+    void load()
+  }, [load])
+  return { list, error, setError, forbidden, load }
+}
+
+/** `items` with `item` added, or removed when it is there (checkbox groups). */
+export const toggled = <T>(items: readonly T[], item: T): T[] =>
+  items.includes(item) ? items.filter((x) => x !== item) : [...items, item]

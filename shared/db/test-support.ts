@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Client } from '@libsql/client'
 import { openDatabase } from '../node/db-client.js'
 import { migrate } from './migrations.js'
-import type { NewStatus } from './types.js'
+import type { NewStatus, WebhookDeliveryRecord } from './types.js'
 
 export interface TestDatabase {
   client: Client
@@ -47,6 +47,29 @@ export function newStatus(overrides: Partial<NewStatus> = {}): NewStatus {
     mediaFilename: null,
     createdAt,
     expiresAt: createdAt + 24 * 3600_000,
+    ...overrides,
+  }
+}
+
+/** A delivery as the connector queues one: pending, never tried, due at its creation. */
+export function newDelivery(
+  overrides: Partial<WebhookDeliveryRecord> & Pick<WebhookDeliveryRecord, 'id' | 'webhookId'>,
+): WebhookDeliveryRecord {
+  const createdAt = overrides.createdAt ?? Date.now()
+  return {
+    sessionId: 's',
+    event: 'status-deleted',
+    body: '{}',
+    state: 'pending',
+    attempts: 0,
+    nextAttemptAt: createdAt,
+    leaseUntil: null,
+    lastAttemptAt: null,
+    responseStatus: null,
+    lastError: null,
+    redeliveryOf: null,
+    createdAt,
+    deliveredAt: null,
     ...overrides,
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { io, type Socket } from 'socket.io-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -8,7 +8,7 @@ import { openTestDatabase, type TestDatabase } from '../db/test-support.js'
 import { Messages } from '../errors.js'
 import type { EventMessage } from '../events.js'
 import { hashApiKey, ScopedKeyResolver } from '../security/scoped-keys.js'
-import { SocketGateway } from './socket-gateway.js'
+import { SocketGateway, type SocketGatewayOptions } from './socket-gateway.js'
 
 const API_KEY = 'gateway-test-key-0123456789'
 
@@ -28,36 +28,51 @@ const viewersUpdate = (viewers: number): EventMessage => ({
   },
 })
 
+/** A websocket client with `apiKey`, kept in `clients` for the cleanup; rejects on a refused handshake. */
+const connectClient = (url: string, apiKey: string, clients: Socket[]) =>
+  new Promise<Socket>((resolve, reject) => {
+    const client = io(url, { auth: { apiKey }, transports: ['websocket'], reconnection: false })
+    clients.push(client)
+    client.once('connect', () => resolve(client))
+    client.once('connect_error', reject)
+  })
+
+/** A gateway on a fresh HTTP server with an in-process bus; `stop` undoes all of it. */
+const startGateway = async (options: Omit<SocketGatewayOptions, 'events'> = {}) => {
+  const http = createServer()
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+  const bus = new InProcessBus()
+  const gateway = new SocketGateway(http, API_KEY, { events: bus, ...options })
+  await gateway.start()
+  const clients: Socket[] = []
+  return {
+    url,
+    bus,
+    gateway,
+    connect: (apiKey = API_KEY) => connectClient(url, apiKey, clients),
+    async stop() {
+      for (const client of clients.splice(0)) client.disconnect()
+      await gateway.stop()
+      await bus.close()
+      await new Promise((resolve) => http.close(resolve))
+    },
+  }
+}
+
 describe('Socket.IO gateway, alone (no cluster)', () => {
-  let http: Server
-  let url: string
+  let server: Awaited<ReturnType<typeof startGateway>>
   let bus: InProcessBus
   let gateway: SocketGateway
-  const clients: Socket[] = []
 
   beforeEach(async () => {
-    http = createServer()
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-    bus = new InProcessBus()
-    gateway = new SocketGateway(http, API_KEY, { events: bus })
-    await gateway.start()
+    server = await startGateway()
+    ;({ bus, gateway } = server)
   })
 
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.disconnect()
-    await gateway.stop()
-    await bus.close()
-    await new Promise((resolve) => http.close(resolve))
-  })
+  afterEach(() => server.stop())
 
-  const connect = () =>
-    new Promise<Socket>((resolve, reject) => {
-      const client = io(url, { auth: { apiKey: API_KEY }, transports: ['websocket'], reconnection: false })
-      clients.push(client)
-      client.once('connect', () => resolve(client))
-      client.once('connect_error', reject)
-    })
+  const connect = () => server.connect()
 
   it('serializes no event while nobody is connected, and delivers every event once somebody is', async () => {
     const emit = vi.spyOn(gateway.io, 'to')
@@ -80,14 +95,11 @@ describe('Socket.IO gateway, alone (no cluster)', () => {
 })
 
 describe('Socket.IO gateway with scoped keys', () => {
-  let http: Server
-  let url: string
+  let server: Awaited<ReturnType<typeof startGateway>>
   let bus: InProcessBus
-  let gateway: SocketGateway
   let db: TestDatabase
   let resolver: ScopedKeyResolver
   let keys: ApiKeysRepo
-  const clients: Socket[] = []
 
   const keyRecord = async (
     id: string,
@@ -113,31 +125,18 @@ describe('Socket.IO gateway with scoped keys', () => {
     await repos.apiKeys.insert(await keyRecord('key_0000000000bb', 'wsk_every', null))
     await repos.apiKeys.insert(await keyRecord('key_0000000000cc', 'wsk_revoked', null))
     await repos.apiKeys.revoke('key_0000000000cc', Date.now())
-    http = createServer()
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-    bus = new InProcessBus()
     resolver = new ScopedKeyResolver(repos.apiKeys)
     keys = repos.apiKeys
-    gateway = new SocketGateway(http, API_KEY, { events: bus, scopedKeys: resolver, recheckMs: 50 })
-    await gateway.start()
+    server = await startGateway({ scopedKeys: resolver, recheckMs: 50 })
+    bus = server.bus
   })
 
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.disconnect()
-    await gateway.stop()
-    await bus.close()
-    await new Promise((resolve) => http.close(resolve))
+    await server.stop()
     await db.cleanup()
   })
 
-  const connect = (apiKey: string) =>
-    new Promise<Socket>((resolve, reject) => {
-      const client = io(url, { auth: { apiKey }, transports: ['websocket'], reconnection: false })
-      clients.push(client)
-      client.once('connect', () => resolve(client))
-      client.once('connect_error', reject)
-    })
+  const connect = (apiKey: string) => server.connect(apiKey)
 
   it('gives a key limited to some sessions only their events, and refuses a revoked key', async () => {
     const heard = async (apiKey: string) => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { newDelivery } from '../../../shared/db/test-support.js'
 import { Messages } from '../../../shared/errors.js'
 import { EVENT_NAMES } from '../../../shared/events.js'
 import { body, createTestContext, type TestContext } from '../../test-support.js'
@@ -16,23 +17,13 @@ const register = (input: unknown) => t.json('/api/webhooks', 'POST', input)
 /** A delivery as the connector queues it, straight into the database. */
 const queueDelivery = async (webhookId: string, n: number, createdAt: number) => {
   await t.repos.webhooks.insertDeliveries([
-    {
+    newDelivery({
       id: `whd_${n.toString(16).padStart(16, '0')}`,
       webhookId,
       sessionId: 'personal',
-      event: 'status-deleted',
       body: JSON.stringify({ id: `whd_${n}`, event: 'status-deleted', data: { n } }),
-      state: 'pending',
-      attempts: 0,
-      nextAttemptAt: createdAt,
-      leaseUntil: null,
-      lastAttemptAt: null,
-      responseStatus: null,
-      lastError: null,
-      redeliveryOf: null,
       createdAt,
-      deliveredAt: null,
-    },
+    }),
   ])
 }
 

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import type { SessionView } from '../../../shared/schemas.js'
-import type { Api, ApiError, ApiKeyInfo } from '../api.js'
+import type { Api } from '../api.js'
 import { formatTime } from '../format.js'
+import { toggled, useAdminList } from '../hooks.js'
 import { ConfirmButton } from './confirm-button.js'
 import { ErrorNote } from './error-note.js'
+import { ShownOnce } from './shown-once.js'
 
 const SCOPES = [
   { value: 'read', label: 'Read: lists, viewers, analytics, live events' },
@@ -13,25 +15,12 @@ const SCOPES = [
 
 /** Keys for other tools, limited to a scope and to sessions: the key shown once, revoke. */
 export const ApiKeysCard = ({ api, sessions }: { api: Api; sessions: SessionView[] | null }) => {
-  const [list, setList] = useState<ApiKeyInfo[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const { list, error, setError, forbidden, load } = useAdminList(api.apiKeys)
   const [name, setName] = useState('')
   const [scope, setScope] = useState<string>('read')
   const [chosen, setChosen] = useState<string[]>([])
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null)
   const [formError, setFormError] = useState<string | null>(null)
-  const [forbidden, setForbidden] = useState(false)
-  // A scoped key may not manage these: the card is left out rather than shown as an error.
-  const load = useCallback(
-    () =>
-      api
-        .apiKeys()
-        .then(setList, (e: ApiError) => (e.status === 403 ? setForbidden(true) : setError(e.message))),
-    [api],
-  )
-  useEffect(() => {
-    void load()
-  }, [load])
 
   const submit = (e: Event) => {
     e.preventDefault()
@@ -46,8 +35,6 @@ export const ApiKeysCard = ({ api, sessions }: { api: Api; sessions: SessionView
       (e: Error) => setFormError(e.message),
     )
   }
-  const toggle = (id: string) =>
-    setChosen((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]))
   const names = new Map(sessions?.map((s) => [s.sessionId, s.sessionName]))
 
   if (forbidden) return null
@@ -56,13 +43,12 @@ export const ApiKeysCard = ({ api, sessions }: { api: Api; sessions: SessionView
       <h2 id="keys-title">API keys</h2>
       <ErrorNote message={error} />
       {created && (
-        <div class="notice" role="status" data-testid="new-key">
-          <p>Key “{created.name}”. It is shown only now: copy it into the tool that will use it.</p>
-          <code>{created.key}</code>
-          <button type="button" class="small" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
+        <ShownOnce
+          what={`Key “${created.name}”.`}
+          value={created.key}
+          testId="new-key"
+          onDone={() => setCreated(null)}
+        />
       )}
       {list && list.length > 0 && (
         <ul class="plain-list">
@@ -132,7 +118,7 @@ export const ApiKeysCard = ({ api, sessions }: { api: Api; sessions: SessionView
                   <input
                     type="checkbox"
                     checked={chosen.includes(s.sessionId)}
-                    onChange={() => toggle(s.sessionId)}
+                    onChange={() => setChosen((ids) => toggled(ids, s.sessionId))}
                   />
                   {s.sessionName}
                 </label>

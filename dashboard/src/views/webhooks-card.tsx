@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { EVENT_NAMES } from '../../../shared/events.js'
 import type { SessionView } from '../../../shared/schemas.js'
-import type { Api, ApiError, Webhook, WebhookDeliveryInfo } from '../api.js'
+import type { Api, Webhook, WebhookDeliveryInfo } from '../api.js'
 import { formatTime } from '../format.js'
+import { toggled, useAdminList } from '../hooks.js'
 import { ConfirmButton } from './confirm-button.js'
 import { ErrorNote } from './error-note.js'
+import { ShownOnce } from './shown-once.js'
 
 /** The last deliveries of one webhook, with redelivery. */
 const DeliveryLog = ({ api, webhook }: { api: Api; webhook: Webhook }) => {
@@ -75,26 +77,13 @@ const DeliveryLog = ({ api, webhook }: { api: Api; webhook: Webhook }) => {
 
 /** Registered webhooks: add one (its secret shown once), see what was delivered, remove. */
 export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionView[] | null }) => {
-  const [list, setList] = useState<Webhook[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const { list, error, setError, forbidden, load } = useAdminList(api.webhooks)
   const [url, setUrl] = useState('')
   const [scope, setScope] = useState('')
   const [events, setEvents] = useState<string[]>([])
   const [created, setCreated] = useState<{ url: string; secret: string } | null>(null)
   const [formError, setFormError] = useState<string | null>(null)
   const [open, setOpen] = useState<string | null>(null)
-  const [forbidden, setForbidden] = useState(false)
-  // A scoped key may not manage these: the card is left out rather than shown as an error.
-  const load = useCallback(
-    () =>
-      api
-        .webhooks()
-        .then(setList, (e: ApiError) => (e.status === 403 ? setForbidden(true) : setError(e.message))),
-    [api],
-  )
-  useEffect(() => {
-    void load()
-  }, [load])
 
   const submit = (e: Event) => {
     e.preventDefault()
@@ -111,8 +100,6 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
         (e: Error) => setFormError(e.message),
       )
   }
-  const toggle = (name: string) =>
-    setEvents((chosen) => (chosen.includes(name) ? chosen.filter((n) => n !== name) : [...chosen, name]))
   const names = new Map(sessions?.map((s) => [s.sessionId, s.sessionName]))
 
   if (forbidden) return null
@@ -121,15 +108,12 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
       <h2 id="webhooks-title">Webhooks</h2>
       <ErrorNote message={error} />
       {created && (
-        <div class="notice" role="status" data-testid="webhook-secret">
-          <p>
-            Signing secret for {created.url}. It is shown only now: keep it where the receiver can read it.
-          </p>
-          <code>{created.secret}</code>
-          <button type="button" class="small" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
+        <ShownOnce
+          what={`Signing secret for ${created.url}.`}
+          value={created.secret}
+          testId="webhook-secret"
+          onDone={() => setCreated(null)}
+        />
       )}
       {list && list.length > 0 && (
         <ul class="plain-list">
@@ -198,7 +182,11 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
             <legend>Events (none chosen: all)</legend>
             {EVENT_NAMES.map((name) => (
               <label class="inline" key={name}>
-                <input type="checkbox" checked={events.includes(name)} onChange={() => toggle(name)} />
+                <input
+                  type="checkbox"
+                  checked={events.includes(name)}
+                  onChange={() => setEvents((chosen) => toggled(chosen, name))}
+                />
                 {name}
               </label>
             ))}
