@@ -48,6 +48,35 @@ describe('the typed client', () => {
     await expect(unkeyed.sessions.list()).rejects.toMatchObject({ status: 401 })
   })
 
+  it('manages webhooks and scoped keys, and a scoped client is held to its key', async () => {
+    await api.sessions.create({ sessionId: 'acc1', sessionName: 'Mine', authMethod: 'qrcode' })
+    const hook = await api.webhooks.create({ url: 'https://media.example.com/hook', sessionId: 'acc1' })
+    expect(hook.secret).toMatch(/^whsec_/)
+    expect((await api.webhooks.list('acc1')).map((w) => w.webhookId)).toEqual([hook.webhookId])
+    expect(await api.webhooks.get(hook.webhookId)).toMatchObject({ events: ['*'], sessionId: 'acc1' })
+    expect(await api.webhooks.deliveries(hook.webhookId)).toEqual({ data: [], nextCursor: null })
+    await expect(api.webhooks.redeliver(hook.webhookId, 'whd_0000000000000000')).rejects.toMatchObject({
+      status: 404,
+      message: 'Delivery not found',
+    })
+    expect(await api.webhooks.delete(hook.webhookId)).toMatchObject({ webhookId: hook.webhookId })
+
+    const created = await api.keys.create({ name: 'reader', scopes: ['read'], sessionIds: ['acc1'] })
+    const reader = createClient({
+      baseUrl: 'http://tracker.test',
+      apiKey: created.key,
+      fetch: (input, init) => Promise.resolve(t.app.request(String(input), init)),
+    })
+    expect((await reader.sessions.list()).map((s) => s.sessionId)).toEqual(['acc1'])
+    await expect(reader.sessions.restart('acc1')).rejects.toMatchObject({
+      status: 403,
+      message: 'This API key lacks the "admin" scope',
+    })
+    expect((await api.keys.list())[0]).toMatchObject({ keyId: created.keyId, revokedAt: null })
+    await api.keys.revoke(created.keyId)
+    await expect(reader.sessions.list()).rejects.toMatchObject({ status: 401 })
+  })
+
   it('sends, pages, exports and analyses statuses', async () => {
     await t.seedSession('acc1', { state: 'open', ownNumber: '628100000000' })
     const sent = await api.statuses.send('acc1', {

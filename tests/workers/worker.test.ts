@@ -9,11 +9,13 @@ import { createApp } from '../../api/app.js'
 import { fixtures } from '../../api/test-support.js'
 import type { App } from '../../api/types.js'
 import { workerConfig } from '../../api/worker.js'
+import { verifyWebhookSignature } from '../../client/webhooks.js'
 import { type ConnectorProcess, startConnector } from '../../connector/main.js'
 import { RedisCommandClient, RedisEventPublisher } from '../../shared/bus/redis-command-client.js'
 import { loadConfig } from '../../shared/config.js'
 import { migrate } from '../../shared/db/migrations.js'
 import { createRepositories } from '../../shared/db/repositories/index.js'
+import { Messages } from '../../shared/errors.js'
 import { parseHeadersRules } from '../../shared/node/dashboard-assets.js'
 import { openDatabase } from '../../shared/node/db-client.js'
 import { nodeRedisCommands } from '../../shared/node/node-redis.js'
@@ -29,6 +31,7 @@ import { LibsqlHttpServer } from '../support/libsql-http.js'
 import { RedisServer } from '../support/redis-server.js'
 import { S3TestServer } from '../support/s3-server.js'
 import { UpstashShim } from '../support/upstash-shim.js'
+import { WebhookReceiver } from '../support/webhook-receiver.js'
 import { buildWorker, bundleViolations, wranglerSettings } from './bundle-check.js'
 
 /**
@@ -51,6 +54,7 @@ let shim: UpstashShim
 let libsql: LibsqlHttpServer
 let s3: S3TestServer
 let sim: WaSimulator
+let receiver: WebhookReceiver
 let nodeDb: Client
 let tcpRedis: RedisCommands
 let store: S3MediaStore
@@ -91,8 +95,10 @@ beforeAll(async () => {
     WaSimulator.start({ controlPort: false, tls: await readTlsMaterial(inject('simTlsDir')) }),
   ])
   tcpRedis = await nodeRedisCommands(redis.url)
+  receiver = await WebhookReceiver.start()
   sharedEnv = {
     API_KEY,
+    WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
     ...s3.env,
     RATE_LIMIT_MAX: '1000000',
     RATE_LIMIT_ANON_MAX: String(ANON_MAX),
@@ -162,6 +168,7 @@ afterAll(async () => {
     () => mf?.dispose(),
     () => connector?.stop(),
     () => sim?.stop(),
+    () => receiver?.close(),
     () => store?.close(),
     () => tcpRedis?.close(),
     () => nodeDb?.close(),
@@ -450,6 +457,61 @@ describe('the API on Cloudflare Workers (workerd via Miniflare)', () => {
     expect(await events.waitFor('status-deleted', { sessionId })).toEqual({ sessionId, statusId })
     expect(events.of('session-created', { sessionId })).toHaveLength(1)
     events.close()
+  })
+
+  it('registers a webhook and a scoped key through the worker: a connector delivers, the worker enforces the key', async () => {
+    const sessionId = 'edge-keyed'
+    const hook = await call<{ webhookId: string; secret: string }>('POST', '/api/webhooks', {
+      body: { url: receiver.url, events: ['session-created', 'session-deleted'] },
+    })
+    expect(hook.status).toBe(201)
+    // Without a DNS resolver on Workers, a literal internal address is still refused.
+    const internal = await call('POST', '/api/webhooks', { body: { url: 'http://10.0.0.7/hook' } })
+    expect(internal).toMatchObject({ status: 400, body: { error: Messages.urlNonPublic } })
+
+    // Born in the worker, relayed through Redis to a connector, which queues and delivers it.
+    expect(
+      (
+        await call('POST', '/api/sessions', {
+          body: { sessionId, sessionName: 'Keyed', authMethod: 'qrcode' },
+        })
+      ).status,
+    ).toBe(201)
+    await vi.waitFor(() => {
+      const created = receiver.bodies('session-created').find((b) => b.sessionId === sessionId)
+      expect(created).toBeDefined()
+    }, POLL)
+    const delivery = receiver.received.find((r) => JSON.parse(r.body).sessionId === sessionId)!
+    expect(
+      await verifyWebhookSignature({
+        secret: hook.body.data.secret,
+        header: delivery.headers['x-webhook-signature'] as string,
+        body: delivery.body,
+      }),
+    ).toBe(true)
+
+    const created = await call<{ keyId: string; key: string }>('POST', '/api/keys', {
+      body: { name: 'edge reader', scopes: ['read'], sessionIds: [sessionId] },
+    })
+    expect(created.status).toBe(201)
+    const key = created.body.data.key
+    const listed = await call<{ sessionId: string }[]>('GET', '/api/sessions', { key })
+    expect(listed.body.data.map((s) => s.sessionId)).toEqual([sessionId])
+    expect((await call('GET', `/api/sessions/${sessionId}/sent-statuses`, { key })).status).toBe(200)
+    expect(await call('GET', '/api/sessions/edge/sent-statuses', { key })).toMatchObject({
+      status: 403,
+      body: { error: Messages.keyOtherSession },
+    })
+    expect(
+      await call('POST', `/api/sessions/${sessionId}/send-status`, {
+        key,
+        body: { type: 'text', content: 'no', targetNumbers: '15550009002' },
+      }),
+    ).toMatchObject({ status: 403, body: { error: 'This API key lacks the "send" scope' } })
+    expect((await call('GET', '/api/keys', { key })).status).toBe(403)
+    expect((await call('DELETE', `/api/keys/${created.body.data.keyId}`)).status).toBe(200)
+    expect((await call('GET', '/api/sessions', { key })).status).toBe(401)
+    expect((await call('DELETE', `/api/sessions/${sessionId}`)).status).toBe(200)
   })
 
   it('logs nothing per request about the missing DNS resolver', () => {
