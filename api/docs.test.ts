@@ -26,6 +26,7 @@ const EVERY_ROUTE = [
   'GET /api/sessions/{sessionId}/analytics/daily',
   'GET /api/sessions/{sessionId}/scheduled-statuses',
   'DELETE /api/sessions/{sessionId}/scheduled-statuses/{scheduledId}',
+  'GET /api/sessions/{sessionId}/contacts',
   'POST /api/sessions/{sessionId}/audiences',
   'GET /api/sessions/{sessionId}/audiences',
   'DELETE /api/sessions/{sessionId}/audiences/{audienceId}',

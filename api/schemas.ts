@@ -4,6 +4,7 @@ import { declarableTypes, extensionForDeclared } from '../shared/media-types.js'
 import {
   AuthMethodSchema,
   BackgroundColorSchema,
+  isAllContacts,
   MAX_TARGET_NUMBERS,
   PhoneNumberSchema,
   parseTargetNumbers,
@@ -146,11 +147,12 @@ const clip = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : t
 const hasNul = (text: string) => text.includes('\u0000')
 
 /** Comma-separated phone numbers (targetNumbers, a saved audience), with the field named in messages. */
-const numberList = (field: string) =>
+const numberList = (field: string, { allowAll = false } = {}) =>
   z
     .string()
     .max(200_000)
     .superRefine((raw, ctx) => {
+      if (allowAll && isAllContacts(raw)) return
       const numbers = parseTargetNumbers(raw)
       const bad = numbers.find((number) => !/^\d{10,15}$/.test(number))
       if (bad !== undefined) {
@@ -179,12 +181,13 @@ export const SendStatusBody = z
       .refine((caption) => !hasNul(caption), 'caption must not contain NUL characters')
       .optional()
       .openapi({ description: 'Media only; ignored for text' }),
-    targetNumbers: numberList('targetNumbers')
+    targetNumbers: numberList('targetNumbers', { allowAll: true })
       .optional()
       .openapi({
         description:
           'Comma-separated numbers with country code, at most ' +
-          `${MAX_TARGET_NUMBERS} different ones; empty sends to your own number only`,
+          `${MAX_TARGET_NUMBERS} different ones; empty sends to your own number only; ` +
+          '`"all"`: every contact the phone synced (GET …/contacts)',
         example: '628123456789,628987654321',
       }),
     backgroundColor: BackgroundColorSchema.optional().meta({ description: 'Text only', example: '#315575' }),
@@ -762,3 +765,12 @@ export const CreatedKeyData = z
       .openapi({ description: 'The key itself, shown only in this answer (stored as a digest)' }),
   })
   .openapi('CreatedApiKey')
+
+// ---- contacts ---------------------------------------------------------------------------------
+
+export const ContactData = z
+  .object({
+    number: z.string(),
+    name: z.string().nullable().openapi({ description: "The address book's name, else the profile name" }),
+  })
+  .openapi('Contact')

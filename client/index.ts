@@ -11,6 +11,7 @@ import type { z } from 'zod'
 import type {
   ApiKeyData,
   ConnectionStatusData,
+  ContactData,
   ContactsData,
   CreatedKeyData,
   CreatedWebhookData,
@@ -162,6 +163,13 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
           'DELETE',
           `${session(id)}/delete-status/${segment(statusId)}${options.forEveryone ? '?forEveryone=true' : ''}`,
         ),
+    },
+
+    contacts: {
+      /** The account's synced contacts, by number: all, or a page. */
+      list: (id: string) => call<z.infer<typeof ContactData>[]>('GET', `${session(id)}/contacts`),
+      listPage: (id: string, options: PageOptions) =>
+        page<z.infer<typeof ContactData>>(`${session(id)}/contacts`, options),
     },
 
     analytics: {

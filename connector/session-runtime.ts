@@ -10,6 +10,7 @@ import type { SessionState } from '../shared/schemas.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import type { DbAuthState } from './auth/auth-state.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
+import { attachContactListeners } from './contact-sync.js'
 import { jidUser } from './jid.js'
 import { baileysLidLookup } from './lid-resolution.js'
 import {
@@ -417,10 +418,21 @@ export class SessionRuntime {
       },
       participantPn: (lid, pn) => this.deps.ingest.learnParticipantPn(this.sessionId, lid, pn),
     })
+    const detachContacts = attachContactListeners(sock, (contacts) => {
+      const own = this.identity.ownNumber
+      this.deps.repos.contacts
+        .upsertMany(
+          this.sessionId,
+          contacts.filter((c) => c.number !== own),
+          this.deps.now(),
+        )
+        .catch((error) => this.log.warn({ err: error }, 'storing contacts failed'))
+    })
     sock.ev.on('connection.update', onConnection)
     sock.ev.on('creds.update', onCreds)
     sock.ws.on('open', onSocketOpen)
     return () => {
+      detachContacts()
       sock.ev.off('connection.update', onConnection)
       sock.ev.off('creds.update', onCreds)
       sock.ws.off('open', onSocketOpen)

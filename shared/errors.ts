@@ -59,6 +59,12 @@ export const Errors = {
   statusNotFound: ['not_found', 'Status not found'],
   invalidCursor: ['bad_request', 'cursor is not a cursor this list gave out'],
   audienceNotFound: ['not_found', 'Audience not found'],
+  noContacts: ['bad_request', 'targetNumbers "all": this session has no synced contacts yet'],
+  tooManyContacts: [
+    'bad_request',
+    (count: string, max: string) =>
+      `targetNumbers "all": this session has ${count} contacts, a send reaches at most ${max} numbers`,
+  ],
   sendAtInPast: ['bad_request', 'sendAt must be in the future'],
   scheduledNotFound: ['not_found', 'Scheduled status not found'],
   scheduledNotPending: ['conflict', 'Only a scheduled status that has not started can be cancelled'],

@@ -106,3 +106,6 @@ export const parseTargetNumbers = (raw: string | undefined | null): string[] => 
   }
   return [...out]
 }
+
+/** `targetNumbers: "all"`: every contact the session has synced. */
+export const isAllContacts = (raw: string | undefined) => raw?.trim().toLowerCase() === 'all'

@@ -35,6 +35,7 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}': read(),
   'GET /api/sessions/{sessionId}/analytics/contacts': read(),
   'GET /api/sessions/{sessionId}/analytics/daily': read(),
+  'GET /api/sessions/{sessionId}/contacts': read(),
   'POST /api/sessions/{sessionId}/audiences': send(),
   'GET /api/sessions/{sessionId}/audiences': read(),
   'DELETE /api/sessions/{sessionId}/audiences/{audienceId}': send(),

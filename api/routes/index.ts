@@ -5,6 +5,7 @@ import { registerStatusAnalytics } from './analytics/status.js'
 import { registerCreateAudience } from './audiences/create.js'
 import { registerDeleteAudience } from './audiences/delete.js'
 import { registerListAudiences } from './audiences/list.js'
+import { registerListContacts } from './contacts/list.js'
 import { registerCreateKey } from './keys/create.js'
 import { registerListKeys } from './keys/list.js'
 import { registerRevokeKey } from './keys/revoke.js'
@@ -59,6 +60,7 @@ export const registerRoutes = (app: App) => {
     registerStatusAnalytics,
     registerContactAnalytics,
     registerDailyAnalytics,
+    registerListContacts,
     registerCreateAudience,
     registerListAudiences,
     registerDeleteAudience,

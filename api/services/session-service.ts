@@ -120,6 +120,7 @@ export class SessionService {
     await repos.audiences.deleteAllForSession(sessionId)
     await repos.scheduled.deleteAllForSession(sessionId)
     await repos.webhooks.deleteAllForSession(sessionId)
+    await repos.contacts.deleteAllForSession(sessionId)
     await repos.lidMap.deleteForSession(sessionId)
     await repos.sessions.delete(sessionId)
     await releaseUnusedMedia(

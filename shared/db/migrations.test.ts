@@ -22,6 +22,7 @@ describe('migrate', () => {
       'api_keys',
       'audiences',
       'command_log',
+      'contacts',
       'lid_map',
       'scheduled_statuses',
       'schema_migrations',

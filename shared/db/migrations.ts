@@ -266,6 +266,21 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 9,
+    name: 'contacts',
+    statements: [
+      // The account's contacts as the phone's history and contact syncs name them: `"all"` sends
+      // to them, GET …/contacts lists them.
+      `CREATE TABLE contacts (
+        session_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        name TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, number)
+      ) WITHOUT ROWID`,
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -402,6 +402,20 @@ export interface ApiKeysRepo {
   touch(id: string, at: number): Promise<void>
 }
 
+export interface ContactRecord {
+  number: string
+  /** The name the phone's address book or the contact's profile gives; null when none came. */
+  name: string | null
+}
+
+export interface ContactsRepo {
+  /** Adds or updates contacts; a known name is not replaced by a missing one. */
+  upsertMany(sessionId: string, contacts: readonly ContactRecord[], at: number): Promise<void>
+  /** By number. */
+  list(sessionId: string): Promise<ContactRecord[]>
+  deleteAllForSession(sessionId: string): Promise<void>
+}
+
 /** A sent status as analytics across statuses need it (live or from the history). */
 export interface SentStatusSummary {
   id: string
@@ -440,6 +454,7 @@ export interface Repositories {
   scheduled: ScheduledStatusesRepo
   webhooks: WebhooksRepo
   apiKeys: ApiKeysRepo
+  contacts: ContactsRepo
   /** Per-session row counts and auth-state bytes, for GET /api/storage. */
   storageUsage(): Promise<{ databaseBytes: number | null; sessions: StorageUsage[] }>
 }

@@ -55,6 +55,8 @@ export interface AccountOptions {
   pushName?: string
   /** simulated devices including the phone (device 0); default 1 */
   devices?: number
+  /** The phone's contacts, sent to a newly linked companion in the initial history sync. */
+  addressBook?: { phone: string; name?: string }[]
 }
 
 const PHONE_RE = /^\d{6,15}$/
@@ -63,6 +65,8 @@ export class SimAccount {
   readonly phone: string
   readonly lid?: string
   readonly pushName: string
+  /** The phone's contacts (see AccountOptions.addressBook); may be changed before linking. */
+  readonly addressBook: { phone: string; name?: string }[]
   /** simulated devices by device id; 0 is the primary phone, whose identity key signs companions */
   readonly simulated = new Map<number, SignalDevice>()
   readonly companions = new Map<number, CompanionDevice>()
@@ -78,6 +82,7 @@ export class SimAccount {
     this.phone = opts.phone
     this.lid = opts.lid === false ? undefined : (opts.lid ?? randomLid())
     this.pushName = opts.pushName ?? `Sim ${opts.phone.slice(-4)}`
+    this.addressBook = [...(opts.addressBook ?? [])]
     const deviceCount = Math.max(1, opts.devices ?? 1)
     this.simulated.set(0, new SignalDevice(this.pnJid(0), pnToLid))
     for (let i = 1; i < deviceCount; i++) {

@@ -23,7 +23,15 @@ export async function pushInitialHistorySync(conn: SimConnection): Promise<void>
   companion.needsInitialSync = false
   const syncType = proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP
   const inline = deflateSync(
-    proto.HistorySync.encode({ syncType, conversations: [], progress: 100 }).finish(),
+    proto.HistorySync.encode({
+      syncType,
+      // The phone's chats name its contacts: Baileys turns them into `messaging-history.set` contacts.
+      conversations: account.addressBook.map((contact) => ({
+        id: `${contact.phone}@s.whatsapp.net`,
+        ...(contact.name ? { name: contact.name } : {}),
+      })),
+      progress: 100,
+    }).finish(),
   )
   const message: proto.IMessage = {
     protocolMessage: {

@@ -41,6 +41,7 @@ const POLICY: Record<string, string> = {
   'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}': 'read path',
   'GET /api/sessions/{sessionId}/analytics/contacts': 'read path',
   'GET /api/sessions/{sessionId}/analytics/daily': 'read path',
+  'GET /api/sessions/{sessionId}/contacts': 'read path',
   'POST /api/sessions/{sessionId}/audiences': 'send path',
   'GET /api/sessions/{sessionId}/audiences': 'read path',
   'DELETE /api/sessions/{sessionId}/audiences/{audienceId}': 'send path',

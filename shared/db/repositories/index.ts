@@ -4,6 +4,7 @@ import { createAnalyticsRepo } from './analytics.js'
 import { createApiKeysRepo } from './api-keys.js'
 import { createAudiencesRepo } from './audiences.js'
 import { createCommandLogRepo } from './command-log.js'
+import { createContactsRepo } from './contacts.js'
 import { createLidMapRepo } from './lid-map.js'
 import { createScheduledStatusesRepo } from './scheduled.js'
 import { createSessionsRepo } from './sessions.js'
@@ -30,6 +31,7 @@ export function createRepositories(client: Client): Repositories {
     scheduled: createScheduledStatusesRepo(client),
     webhooks: createWebhooksRepo(client),
     apiKeys: createApiKeysRepo(client),
+    contacts: createContactsRepo(client),
     storageUsage: createStorageUsage(client),
   }
 }
