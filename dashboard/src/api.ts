@@ -196,6 +196,11 @@ export class Api {
     return response.blob()
   }
 
+  syncedContacts = (id: string) =>
+    this.call<{ number: string; name: string | null }[]>(
+      'GET',
+      `/api/sessions/${encodeURIComponent(id)}/contacts`,
+    )
   audiences = (id: string) =>
     this.call<SavedAudience[]>('GET', `/api/sessions/${encodeURIComponent(id)}/audiences`)
   saveAudience = (id: string, name: string, numbers: string[]) =>

@@ -3,13 +3,14 @@
  * refused URL said beside the field, a webhook added with its secret shown once, its deliveries
  * listed and redelivered, then removed (the receiver is a local server checking the signatures).
  * API keys: one created for a session with its key shown once, working as scoped, then revoked.
+ * The composer: a status to all of the phone's synced contacts.
  */
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { verifyWebhookSignature } from '../../client/webhooks.js'
 import { Messages } from '../../shared/errors.js'
-import { ApiClient, EVENTUALLY, startTestbed, type Testbed } from '../e2e/harness.js'
+import { ApiClient, EVENTUALLY, linkByQr, startTestbed, type Testbed } from '../e2e/harness.js'
 import {
   accessibilityViolations,
   launchBrowser,
@@ -142,6 +143,35 @@ describe('dashboard integrations', () => {
     await card.getByRole('button', { name: 'Revoke it' }).click()
     await card.getByText(/revoked/).waitFor(UI)
     expect((await scoped.get('/api/sessions')).status).toBe(401)
+    expect(problems.take()).toEqual(NO_PROBLEMS)
+    await context.close()
+  })
+
+  it("posts to all of the phone's synced contacts from the composer", async () => {
+    const alice = bed.sim.createAccount({ phone: '15550050002' })
+    const bob = bed.sim.createAccount({ phone: '15550050003' })
+    const owner = bed.sim.createAccount({
+      phone: '15550050001',
+      addressBook: [{ phone: alice.phone, name: 'Alice' }, { phone: bob.phone }],
+    })
+    const product = await bed.startProduct()
+    await linkByQr(product, bed.sim, { sessionId: 'synced', phone: owner.phone })
+    await vi.waitFor(async () => {
+      expect((await product.api.get<unknown[]>('/api/sessions/synced/contacts')).data).toHaveLength(2)
+    }, EVENTUALLY)
+    const { context, page, problems } = await openSignedIn(browser, product.api.baseUrl, product.apiKey)
+    await page.locator('[data-session="synced"]').click()
+    await page.getByLabel('Status text').fill('For everyone in my phone')
+    await page.getByRole('button', { name: 'All synced contacts (2)' }).click()
+    await vi.waitFor(
+      async () => expect(await page.getByTestId('audience-count').textContent()).toBe('2 contacts'),
+      UI,
+    )
+    await page.getByRole('button', { name: 'Post status' }).click()
+    await page.getByTestId('send-outcome').getByText('Sent to 2 contacts.').waitFor(UI)
+    for (const contact of [alice, bob]) {
+      await vi.waitFor(() => expect(bed.sim.receivedStatuses(contact.phone)).toHaveLength(1), EVENTUALLY)
+    }
     expect(problems.take()).toEqual(NO_PROBLEMS)
     await context.close()
   })

@@ -54,10 +54,15 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const audience = useMemo(() => parseAudience(audienceText), [audienceText])
   const [saved, setSaved] = useState<SavedAudience[]>([])
+  const [contactNumbers, setContactNumbers] = useState<string[]>([])
   const [saveName, setSaveName] = useState('')
   const [saveNote, setSaveNote] = useState<{ text: string; error: boolean } | null>(null)
   useEffect(() => {
     api.audiences(session.sessionId).then(setSaved, () => setSaved([]))
+    api.syncedContacts(session.sessionId).then(
+      (contacts) => setContactNumbers(contacts.map((c) => c.number)),
+      () => setContactNumbers([]),
+    )
   }, [api, session.sessionId])
 
   const saveAudience = async () => {
@@ -258,6 +263,11 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
         {tooMany && ` — at most ${MAX_AUDIENCE} per status.`}
       </p>
       <div class="audience-tools">
+        {contactNumbers.length > 0 && (
+          <button type="button" class="small" onClick={() => setAudienceText(contactNumbers.join('\n'))}>
+            All synced contacts ({contactNumbers.length})
+          </button>
+        )}
         {saved.length > 0 && (
           <select
             aria-label="Use a saved audience"
