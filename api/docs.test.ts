@@ -33,6 +33,7 @@ const EVERY_ROUTE = [
   'POST /api/webhooks',
   'GET /api/webhooks',
   'GET /api/webhooks/{webhookId}',
+  'PATCH /api/webhooks/{webhookId}',
   'DELETE /api/webhooks/{webhookId}',
   'GET /api/webhooks/{webhookId}/deliveries',
   'POST /api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',

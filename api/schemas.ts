@@ -659,6 +659,18 @@ export const CreateWebhookBody = z
   })
   .openapi('CreateWebhookRequest')
 
+export const UpdateWebhookBody = z
+  .object({
+    url: CreateWebhookBody.shape.url.optional(),
+    events: CreateWebhookBody.shape.events.unwrap().optional(),
+    description: CreateWebhookBody.shape.description,
+    active: z.boolean({ error: 'active must be true or false' }).optional(),
+  })
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
+    message: 'Give at least one of url, events, description, active',
+  })
+  .openapi('UpdateWebhookRequest')
+
 export const WebhookListQuery = z.object({
   sessionId: SessionIdSchema.optional().meta({
     param: { name: 'sessionId', in: 'query' },
@@ -673,6 +685,7 @@ export const WebhookData = z
     events: z.array(z.string()),
     sessionId: z.string().nullable().openapi({ description: 'null: every session' }),
     description: z.string().nullable(),
+    active: z.boolean().openapi({ description: 'false: paused, nothing new is queued for it' }),
     createdAt: z.string(),
   })
   .openapi('Webhook')

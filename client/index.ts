@@ -36,6 +36,7 @@ import type {
   StatusView,
   StorageData,
   UpdatePhoneData,
+  UpdateWebhookBody,
   UploadData,
   UploadLinkData,
   Viewer,
@@ -217,6 +218,9 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
       list: (sessionId?: string) =>
         call<Webhook[]>('GET', `/api/webhooks${sessionId ? `?sessionId=${segment(sessionId)}` : ''}`),
       get: (webhookId: string) => call<Webhook>('GET', `/api/webhooks/${segment(webhookId)}`),
+      /** URL, events, description, or `active: false` to pause it. */
+      update: (webhookId: string, patch: z.input<typeof UpdateWebhookBody>) =>
+        call<Webhook>('PATCH', `/api/webhooks/${segment(webhookId)}`, patch),
       delete: (webhookId: string) =>
         call<{ webhookId: string; message: string }>('DELETE', `/api/webhooks/${segment(webhookId)}`),
       /** The delivery log, newest first. */

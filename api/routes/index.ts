@@ -38,6 +38,7 @@ import { registerListDeliveries } from './webhooks/deliveries.js'
 import { registerGetWebhook } from './webhooks/get.js'
 import { registerListWebhooks } from './webhooks/list.js'
 import { registerRedeliver } from './webhooks/redeliver.js'
+import { registerUpdateWebhook } from './webhooks/update.js'
 
 /** Every route of the API, in the order the docs list them. */
 export const registerRoutes = (app: App) => {
@@ -67,6 +68,7 @@ export const registerRoutes = (app: App) => {
     registerCreateWebhook,
     registerListWebhooks,
     registerGetWebhook,
+    registerUpdateWebhook,
     registerDeleteWebhook,
     registerListDeliveries,
     registerRedeliver,

@@ -18,6 +18,7 @@ const toWebhookView = (webhook: WebhookRecord) => ({
   events: webhook.events,
   sessionId: webhook.sessionId,
   description: webhook.description,
+  active: webhook.active,
   createdAt: iso(webhook.createdAt),
 })
 
@@ -36,6 +37,9 @@ const toDeliveryView = (delivery: WebhookDeliveryRecord) => ({
   deliveredAt: isoOrNull(delivery.deliveredAt),
   redeliveryOf: delivery.redeliveryOf,
 })
+
+/** `["*"]` when it names everything, else each name once. */
+const normalizedEvents = (events: string[]) => (events.includes('*') ? ['*'] : [...new Set(events)])
 
 /**
  * Webhooks: where events are POSTed, signed. The connectors deliver them (connector/webhooks/);
@@ -71,9 +75,10 @@ export class WebhookService {
       id: `wh_${randomHex(6)}`,
       sessionId: input.sessionId ?? null,
       url,
-      events: input.events.includes('*') ? ['*'] : [...new Set(input.events)],
+      events: normalizedEvents(input.events),
       secret: `whsec_${randomBase64Url(32)}`,
       description: input.description || null,
+      active: true,
       createdAt: this.ctx.clock(),
     }
     await this.ctx.repos.webhooks.insert(webhook)
@@ -87,6 +92,27 @@ export class WebhookService {
 
   async get(webhookId: string) {
     return toWebhookView(await this.require(webhookId))
+  }
+
+  /** Changes its URL (checked as at registration), events, description, or pauses / resumes it. */
+  async update(
+    webhookId: string,
+    patch: {
+      url?: string | undefined
+      events?: string[] | undefined
+      description?: string | undefined
+      active?: boolean | undefined
+    },
+  ) {
+    await this.require(webhookId)
+    const updated = await this.ctx.repos.webhooks.update(webhookId, {
+      ...(patch.url !== undefined ? { url: await this.checkUrl(patch.url) } : {}),
+      ...(patch.events !== undefined ? { events: normalizedEvents(patch.events) } : {}),
+      ...(patch.description !== undefined ? { description: patch.description || null } : {}),
+      ...(patch.active !== undefined ? { active: patch.active } : {}),
+    })
+    if (!updated) throw appError('webhookNotFound')
+    return toWebhookView(updated)
   }
 
   async delete(webhookId: string) {

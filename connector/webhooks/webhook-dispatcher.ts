@@ -15,6 +15,7 @@ export interface WebhookDispatcherDeps {
 }
 
 const wants = (webhook: WebhookRecord, message: EventMessage) =>
+  webhook.active &&
   (webhook.sessionId === null || webhook.sessionId === message.payload.sessionId) &&
   (webhook.events.includes('*') || webhook.events.includes(message.event))
 

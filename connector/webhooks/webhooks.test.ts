@@ -28,6 +28,7 @@ const webhook = (url: string, overrides: Partial<WebhookRecord> = {}): WebhookRe
   events: ['*'],
   secret: SECRET,
   description: null,
+  active: true,
   createdAt: Date.now(),
   ...overrides,
 })
@@ -152,6 +153,25 @@ describe('webhook deliveries', () => {
       expect(entries.map((d) => d.state)).toEqual(['delivered', 'delivered', 'delivered'])
       expect(entries.every((d) => d.attempts === 1 && d.responseStatus === 204)).toBe(true)
     }, SOON)
+  })
+
+  it('queues nothing for a paused webhook, and delivers again once it is resumed', async () => {
+    const { repos, events, receiver, log } = await setup()
+    const hook = webhook(receiver.url, { active: false, events: ['status-deleted'] })
+    // Tells when the events of one moment have been queued: it hears them in the same batch.
+    const marker = webhook(receiver.url, { events: ['session-deleted'] })
+    await repos.webhooks.insert(hook)
+    await repos.webhooks.insert(marker)
+    await events.publish(sent('s', 'while-paused'))
+    await events.publish({ event: 'session-deleted', payload: { sessionId: 's' } })
+    await vi.waitFor(() => expect(receiver.bodies('session-deleted')).toHaveLength(1), SOON)
+    await repos.webhooks.update(hook.id, { active: true })
+    await events.publish(sent('s', 'after'))
+    await vi.waitFor(() => expect(receiver.bodies('status-deleted')).toHaveLength(1), SOON)
+    expect(receiver.bodies('status-deleted').map((b) => (b.data as { statusId: string }).statusId)).toEqual([
+      'after',
+    ])
+    expect(await log(hook.id)).toHaveLength(1)
   })
 
   it('retries a failed delivery with growing delays and the same body, then records it delivered', async () => {

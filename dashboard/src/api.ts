@@ -11,6 +11,7 @@ export interface Webhook {
   events: string[]
   sessionId: string | null
   description: string | null
+  active: boolean
   createdAt: string
 }
 
@@ -229,6 +230,8 @@ export class Api {
   webhooks = () => this.call<Webhook[]>('GET', '/api/webhooks')
   createWebhook = (body: { url: string; events: string[]; sessionId?: string }) =>
     this.call<Webhook & { secret: string }>('POST', '/api/webhooks', body)
+  setWebhookActive = (webhookId: string, active: boolean) =>
+    this.call<Webhook>('PATCH', `/api/webhooks/${encodeURIComponent(webhookId)}`, { active })
   deleteWebhook = (webhookId: string) =>
     this.call<unknown>('DELETE', `/api/webhooks/${encodeURIComponent(webhookId)}`)
   deliveries = (webhookId: string) =>

@@ -281,6 +281,11 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 10,
+    name: 'webhooks can be paused',
+    statements: ['ALTER TABLE webhooks ADD COLUMN active INTEGER NOT NULL DEFAULT 1'],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -309,8 +309,12 @@ export interface WebhookRecord {
   events: string[]
   secret: string
   description: string | null
+  /** A paused webhook gets no new deliveries (those queued still go out). */
+  active: boolean
   createdAt: number
 }
+
+export type WebhookPatch = Partial<Pick<WebhookRecord, 'url' | 'events' | 'description' | 'active'>>
 
 export type DeliveryState = 'pending' | 'delivering' | 'delivered' | 'failed'
 
@@ -355,6 +359,8 @@ export interface WebhooksRepo {
   list(sessionId?: string): Promise<WebhookRecord[]>
   /** Every webhook, as the event dispatcher matches events against them. */
   all(): Promise<WebhookRecord[]>
+  /** Changes what the patch names; the updated webhook, or null when there is none. */
+  update(id: string, patch: WebhookPatch): Promise<WebhookRecord | null>
   /** Removes the webhook and its delivery log. */
   delete(id: string): Promise<boolean>
   /** A session's own webhooks and their logs (global ones stay). */

@@ -98,6 +98,13 @@ describe('dashboard integrations', () => {
     await page.screenshot({ path: join(shots, '09-webhooks.png'), fullPage: true })
     expect(await accessibilityViolations(page)).toEqual([])
 
+    // Paused: nothing new is queued for it; resumed again.
+    await card.getByRole('button', { name: 'Pause' }).click()
+    await card.getByText('— paused').waitFor(UI)
+    expect((await product.api.get<{ active: boolean }[]>('/api/webhooks')).data[0]?.active).toBe(false)
+    await card.getByRole('button', { name: 'Resume' }).click()
+    await card.getByRole('button', { name: 'Pause' }).waitFor(UI)
+
     await card.getByRole('button', { name: 'Remove' }).click()
     await card.getByRole('button', { name: 'Remove it' }).click()
     await card.getByText(receiver.url, { exact: true }).waitFor({ state: 'detached', ...UI })

@@ -56,6 +56,7 @@ const POLICY: Record<string, string> = {
   'POST /api/webhooks': 'admin all',
   'GET /api/webhooks': 'admin all',
   'GET /api/webhooks/{webhookId}': 'admin all',
+  'PATCH /api/webhooks/{webhookId}': 'admin all',
   'DELETE /api/webhooks/{webhookId}': 'admin all',
   'GET /api/webhooks/{webhookId}/deliveries': 'admin all',
   'POST /api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver': 'admin all',

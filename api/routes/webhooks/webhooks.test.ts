@@ -43,6 +43,7 @@ describe('webhooks', () => {
       events: ['status-viewers-update', 'status-sent'],
       sessionId: 'personal',
       description: 'CRM',
+      active: true,
       createdAt: expect.any(String),
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
     })
@@ -72,6 +73,42 @@ describe('webhooks', () => {
     expect(again.status).toBe(404)
     expect(await body(again)).toEqual({ success: false, error: 'Webhook not found' })
     expect((await body(await t.request('/api/webhooks'))).data).toEqual([shownGlobal])
+  })
+
+  it('are changed and paused in place, the secret kept, with the checks of registration', async () => {
+    const hook = (await body(await register({ url: 'https://media.example.com/hook' }))).data
+    const patch = (input: unknown) => t.json(`/api/webhooks/${hook.webhookId}`, 'PATCH', input)
+    const paused = await patch({
+      active: false,
+      events: ['status-sent', 'status-sent'],
+      description: 'Paused for now',
+    })
+    expect(await body(paused)).toMatchObject({
+      success: true,
+      data: {
+        webhookId: hook.webhookId,
+        active: false,
+        events: ['status-sent'],
+        description: 'Paused for now',
+      },
+    })
+    const moved = await body(await patch({ url: 'https://media.example.com/new', active: true }))
+    expect(moved.data).toMatchObject({ url: 'https://media.example.com/new', active: true })
+    const stored = await t.repos.webhooks.get(hook.webhookId)
+    expect(stored?.secret).toBe(hook.secret)
+    const cases: [unknown, number, string][] = [
+      [{}, 400, 'Give at least one of url, events, description, active'],
+      [{ url: 'http://127.0.0.1/x' }, 400, Messages.urlNonPublic],
+      [{ active: 'no' }, 400, 'active must be true or false'],
+      [{ events: [] }, 400, 'events must name at least one event (or "*")'],
+    ]
+    for (const [input, status, error] of cases) {
+      const res = await patch(input)
+      expect(await body(res), JSON.stringify(input)).toEqual({ success: false, error })
+      expect(res.status).toBe(status)
+    }
+    const missing = await t.json('/api/webhooks/wh_000000000000', 'PATCH', { active: false })
+    expect(missing.status).toBe(404)
   })
 
   it('refuses bad input with clear messages, and targets the rules of media URLs forbid', async () => {

@@ -128,6 +128,7 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
                       ? (names.get(webhook.sessionId) ?? webhook.sessionId)
                       : 'every session'}
                     , {webhook.events.includes('*') ? 'all events' : webhook.events.join(', ')}
+                    {!webhook.active && ' — paused'}
                   </span>
                 </span>
                 <span>
@@ -138,6 +139,17 @@ export const WebhooksCard = ({ api, sessions }: { api: Api; sessions: SessionVie
                     onClick={() => setOpen(open === webhook.webhookId ? null : webhook.webhookId)}
                   >
                     Deliveries
+                  </button>{' '}
+                  <button
+                    type="button"
+                    class="small"
+                    onClick={() =>
+                      api
+                        .setWebhookActive(webhook.webhookId, !webhook.active)
+                        .then(load, (e: Error) => setError(e.message))
+                    }
+                  >
+                    {webhook.active ? 'Pause' : 'Resume'}
                   </button>{' '}
                   <ConfirmButton
                     label="Remove"

@@ -6,7 +6,7 @@ import type {
   WebhookRecord,
   WebhooksRepo,
 } from '../types.js'
-import { integer, integerOrNull, jsonList, text, textOrNull } from './rows.js'
+import { integer, integerOrNull, jsonList, setClause, text, textOrNull } from './rows.js'
 
 const toWebhook = (row: Row): WebhookRecord => ({
   id: text(row, 'id'),
@@ -15,6 +15,7 @@ const toWebhook = (row: Row): WebhookRecord => ({
   events: JSON.parse(text(row, 'events')) as string[],
   secret: text(row, 'secret'),
   description: textOrNull(row, 'description'),
+  active: integer(row, 'active') === 1,
   createdAt: integer(row, 'created_at'),
 })
 
@@ -36,15 +37,23 @@ const toDelivery = (row: Row): WebhookDeliveryRecord => ({
   deliveredAt: integerOrNull(row, 'delivered_at'),
 })
 
+const PATCH_COLUMNS = { url: 'url', events: 'events', description: 'description', active: 'active' } as const
+
 /** Due: pending and its time has come, or mid-attempt by a deliverer whose lease ran out. */
 const DUE = "((state = 'pending' AND next_attempt_at <= ?) OR (state = 'delivering' AND lease_until < ?))"
 
 export function createWebhooksRepo(client: Client): WebhooksRepo {
+  const get = async (id: string) => {
+    const result = await client.execute({ sql: 'SELECT * FROM webhooks WHERE id = ?', args: [id] })
+    const row = result.rows[0]
+    return row ? toWebhook(row) : null
+  }
+
   return {
     async insert(webhook) {
       await client.execute({
-        sql: `INSERT INTO webhooks (id, session_id, url, events, secret, description, created_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        sql: `INSERT INTO webhooks (id, session_id, url, events, secret, description, active, created_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         args: [
           webhook.id,
           webhook.sessionId,
@@ -52,16 +61,13 @@ export function createWebhooksRepo(client: Client): WebhooksRepo {
           JSON.stringify(webhook.events),
           webhook.secret,
           webhook.description,
+          webhook.active ? 1 : 0,
           webhook.createdAt,
         ],
       })
     },
 
-    async get(id) {
-      const result = await client.execute({ sql: 'SELECT * FROM webhooks WHERE id = ?', args: [id] })
-      const row = result.rows[0]
-      return row ? toWebhook(row) : null
-    },
+    get,
 
     async list(sessionId) {
       const result = await client.execute(
@@ -81,6 +87,25 @@ export function createWebhooksRepo(client: Client): WebhooksRepo {
       // registered, whichever process registered it.
       const result = await client.execute('SELECT * FROM webhooks')
       return result.rows.map(toWebhook)
+    },
+
+    async update(id, patch) {
+      const { assignments, args } = setClause(
+        {
+          url: patch.url,
+          events: patch.events === undefined ? undefined : JSON.stringify(patch.events),
+          description: patch.description,
+          active: patch.active === undefined ? undefined : patch.active ? 1 : 0,
+        },
+        PATCH_COLUMNS,
+      )
+      if (assignments.length) {
+        await client.execute({
+          sql: `UPDATE webhooks SET ${assignments.join(', ')} WHERE id = ?`,
+          args: [...args, id],
+        })
+      }
+      return get(id)
     },
 
     async delete(id) {
