@@ -671,6 +671,15 @@ export const UpdateWebhookBody = z
   })
   .openapi('UpdateWebhookRequest')
 
+export const DeliveriesQuery = PageQuery.extend({
+  state: z
+    .enum(['pending', 'delivering', 'delivered', 'failed'], {
+      error: 'state must be one of: pending, delivering, delivered, failed',
+    })
+    .optional()
+    .openapi({ param: { name: 'state', in: 'query' }, description: 'Only deliveries in this state' }),
+})
+
 export const WebhookListQuery = z.object({
   sessionId: SessionIdSchema.optional().meta({
     param: { name: 'sessionId', in: 'query' },

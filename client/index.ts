@@ -223,9 +223,16 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
         call<Webhook>('PATCH', `/api/webhooks/${segment(webhookId)}`, patch),
       delete: (webhookId: string) =>
         call<{ webhookId: string; message: string }>('DELETE', `/api/webhooks/${segment(webhookId)}`),
-      /** The delivery log, newest first. */
-      deliveries: (webhookId: string, options: PageOptions = { limit: 50 }) =>
-        page<WebhookDeliveryInfo>(`/api/webhooks/${segment(webhookId)}/deliveries`, options),
+      /** The delivery log, newest first; `state: 'failed'` for what did not arrive. */
+      deliveries: (
+        webhookId: string,
+        options: PageOptions & { state?: WebhookDeliveryInfo['state'] } = { limit: 50 },
+      ) =>
+        page<WebhookDeliveryInfo>(
+          `/api/webhooks/${segment(webhookId)}/deliveries`,
+          options,
+          options.state ? `&state=${options.state}` : '',
+        ),
       redeliver: (webhookId: string, deliveryId: string) =>
         call<WebhookDeliveryInfo>(
           'POST',

@@ -1,4 +1,4 @@
-import type { WebhookDeliveryRecord, WebhookRecord } from '../../shared/db/types.js'
+import type { DeliveryState, WebhookDeliveryRecord, WebhookRecord } from '../../shared/db/types.js'
 import { AppError, appError, Messages } from '../../shared/errors.js'
 import { isAllowedWebhookHost } from '../../shared/net/webhook-hosts.js'
 import { randomBase64Url, randomHex } from '../../shared/random.js'
@@ -121,12 +121,12 @@ export class WebhookService {
   }
 
   /** The delivery log, newest first. */
-  async deliveries(webhookId: string, page: Partial<PageRequest>) {
+  async deliveries(webhookId: string, page: Partial<PageRequest> & { state?: DeliveryState | undefined }) {
     await this.require(webhookId)
     const limit = page.limit ?? DEFAULT_LOG_PAGE
     const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
     // One more than asked tells whether there is a next page without a count query.
-    const rows = await this.ctx.repos.webhooks.deliveries(webhookId, limit + 1, before)
+    const rows = await this.ctx.repos.webhooks.deliveries(webhookId, limit + 1, before, page.state)
     const items = rows.slice(0, limit)
     const last = items.at(-1)
     return {

@@ -367,8 +367,13 @@ export interface WebhooksRepo {
   deleteAllForSession(sessionId: string): Promise<void>
   insertDeliveries(deliveries: readonly WebhookDeliveryRecord[]): Promise<void>
   getDelivery(webhookId: string, id: string): Promise<WebhookDeliveryRecord | null>
-  /** A webhook's deliveries, newest first, after the position `before` (a time and an id). */
-  deliveries(webhookId: string, limit: number, before?: [number, string]): Promise<WebhookDeliveryRecord[]>
+  /** A webhook's deliveries (in `state`, if given), newest first, after the position `before`. */
+  deliveries(
+    webhookId: string,
+    limit: number,
+    before?: [number, string],
+    state?: DeliveryState,
+  ): Promise<WebhookDeliveryRecord[]>
   /**
    * Takes up to `limit` due deliveries for one attempt each (pending → delivering, attempts + 1,
    * leased until `leaseUntil`) in one statement, so two deliverers never take the same one. A

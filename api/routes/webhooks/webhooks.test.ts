@@ -192,6 +192,17 @@ describe('webhooks', () => {
     expect(last.data).toHaveLength(1)
     expect(last.nextCursor).toBeNull()
     expect((await body(await t.request(`/api/webhooks/${hook.webhookId}/deliveries`))).data).toHaveLength(5)
+    await t.client.execute({
+      sql: "UPDATE webhook_deliveries SET state = 'failed' WHERE id = ?",
+      args: ['whd_0000000000000003'],
+    })
+    const failed = await body(await t.request(`/api/webhooks/${hook.webhookId}/deliveries?state=failed`))
+    expect(failed.data.map((d: { deliveryId: string }) => d.deliveryId)).toEqual(['whd_0000000000000003'])
+    const badState = await t.request(`/api/webhooks/${hook.webhookId}/deliveries?state=lost`)
+    expect(await body(badState)).toEqual({
+      success: false,
+      error: 'state must be one of: pending, delivering, delivered, failed',
+    })
     const badCursor = await t.request(`/api/webhooks/${hook.webhookId}/deliveries?cursor=nope`)
     expect(badCursor.status).toBe(400)
 

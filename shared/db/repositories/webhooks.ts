@@ -1,4 +1,4 @@
-import type { Client, Row } from '@libsql/client'
+import type { Client, InValue, Row } from '@libsql/client'
 import type {
   ClaimedDelivery,
   DeliveryState,
@@ -166,21 +166,22 @@ export function createWebhooksRepo(client: Client): WebhooksRepo {
       return row ? toDelivery(row) : null
     },
 
-    async deliveries(webhookId, limit, before) {
-      const result = await client.execute(
-        before
-          ? {
-              sql: `SELECT * FROM webhook_deliveries
-                    WHERE webhook_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
-                    ORDER BY created_at DESC, id DESC LIMIT ?`,
-              args: [webhookId, before[0], before[0], before[1], limit],
-            }
-          : {
-              sql: `SELECT * FROM webhook_deliveries WHERE webhook_id = ?
-                    ORDER BY created_at DESC, id DESC LIMIT ?`,
-              args: [webhookId, limit],
-            },
-      )
+    async deliveries(webhookId, limit, before, state) {
+      const where = ['webhook_id = ?']
+      const args: InValue[] = [webhookId]
+      if (before) {
+        where.push('(created_at < ? OR (created_at = ? AND id < ?))')
+        args.push(before[0], before[0], before[1])
+      }
+      if (state) {
+        where.push('state = ?')
+        args.push(state)
+      }
+      const result = await client.execute({
+        sql: `SELECT * FROM webhook_deliveries WHERE ${where.join(' AND ')}
+              ORDER BY created_at DESC, id DESC LIMIT ?`,
+        args: [...args, limit],
+      })
       return result.rows.map(toDelivery)
     },
 
