@@ -5,7 +5,9 @@ import { type Config, maxUploadBytes } from '../shared/config.js'
 import type { Repositories } from '../shared/db/index.js'
 import { appError } from '../shared/errors.js'
 import type { ProductMetrics } from '../shared/metrics.js'
+import { webhookSecretContext } from '../shared/security/web-seal.js'
 import type { MediaStore } from '../shared/storage/types.js'
+import { createValueCipher } from './auth/auth-cipher.js'
 import { createDbAuthState } from './auth/auth-state.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { SharedKeyCache } from './key-cache.js'
@@ -129,6 +131,7 @@ export class Connector {
       },
     })
     const { config } = deps
+    const secrets = createValueCipher(config.AUTH_ENCRYPTION_KEY)
     this.webhookDeliverer = new WebhookDeliverer({
       repos: deps.repos,
       logger,
@@ -141,6 +144,7 @@ export class Connector {
       allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
       logRetentionMs: config.WEBHOOK_LOG_DAYS * 86_400_000,
       metrics: deps.metrics,
+      openSecret: (stored, webhookId) => secrets.open(stored, webhookSecretContext(webhookId)),
       ...(deps.random ? { random: deps.random } : {}),
     })
     this.webhookDispatcher = new WebhookDispatcher({

@@ -153,7 +153,7 @@ describe('npm run rotate-auth-key', () => {
     const toA = await rotate({ NEW_AUTH_ENCRYPTION_KEY: keyA })
     expect(toA).toMatchObject({ code: 0, stderr: '' })
     expect(toA.stdout).toBe(
-      `2 credential rows and 6 key rows encrypted with NEW_AUTH_ENCRYPTION_KEY.\nStart the product with AUTH_ENCRYPTION_KEY set to the new key.\n`,
+      `2 credential rows, 6 key rows and 0 webhook secrets encrypted with NEW_AUTH_ENCRYPTION_KEY.\nStart the product with AUTH_ENCRYPTION_KEY set to the new key.\n`,
     )
     const underA = await inspect(['', keyA, keyB])
     expect(underA.opens).toEqual({ '': 0, [keyA]: rows, [keyB]: 0 })
@@ -172,7 +172,9 @@ describe('npm run rotate-auth-key', () => {
 
     const toPlain = await rotate({ AUTH_ENCRYPTION_KEY: keyB })
     expect(toPlain.code).toBe(0)
-    expect(toPlain.stdout).toContain('2 credential rows and 6 key rows decrypted to plain text.')
+    expect(toPlain.stdout).toContain(
+      '2 credential rows, 6 key rows and 0 webhook secrets decrypted to plain text.',
+    )
 
     // No key material in anything the script printed.
     for (const ran of [refused, toA, wrongKey, missingKey, toB, toPlain]) {

@@ -73,7 +73,9 @@ const main = async () => {
     }
     const result = await rotateAuthKey(client, { from, to })
     const how = to ? 'encrypted with NEW_AUTH_ENCRYPTION_KEY' : 'decrypted to plain text'
-    console.log(`${result.creds} credential rows and ${result.keys} key rows ${how}.`)
+    console.log(
+      `${result.creds} credential rows, ${result.keys} key rows and ${result.webhookSecrets} webhook secrets ${how}.`,
+    )
     if (filePath === null)
       console.log('Remote database: make sure the product was stopped during the rotation.')
     console.log(

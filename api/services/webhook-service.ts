@@ -2,6 +2,7 @@ import type { DeliveryState, WebhookDeliveryRecord, WebhookRecord } from '../../
 import { AppError, appError, Messages } from '../../shared/errors.js'
 import { isAllowedWebhookHost } from '../../shared/net/webhook-hosts.js'
 import { randomBase64Url, randomHex } from '../../shared/random.js'
+import { sealWithWebCrypto, webhookSecretContext } from '../../shared/security/web-seal.js'
 import { requireSession, type ServiceContext } from './context.js'
 import { decodeCursor, encodeCursor, type PageRequest } from './pages.js'
 import { assertPublicMediaUrl, parseMediaUrl } from './url-guard.js'
@@ -81,7 +82,12 @@ export class WebhookService {
       active: true,
       createdAt: this.ctx.clock(),
     }
-    await this.ctx.repos.webhooks.insert(webhook)
+    // With AUTH_ENCRYPTION_KEY the secret is kept sealed like the WhatsApp credentials.
+    const key = this.ctx.config.AUTH_ENCRYPTION_KEY
+    const stored = key
+      ? await sealWithWebCrypto(key, webhook.secret, webhookSecretContext(webhook.id))
+      : webhook.secret
+    await this.ctx.repos.webhooks.insert({ ...webhook, secret: stored })
     return { ...toWebhookView(webhook), secret: webhook.secret }
   }
 

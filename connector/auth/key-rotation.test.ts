@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../shared/db/test-support.js'
+import { sealWithWebCrypto, webhookSecretContext } from '../../shared/security/web-seal.js'
+import { createValueCipher } from './auth-cipher.js'
 import { createDbAuthState } from './auth-state.js'
 import { AuthKeyRotationError, rotateAuthKey } from './key-rotation.js'
 
@@ -71,7 +73,11 @@ describe('rotateAuthKey', () => {
   it('goes plain → key A → key B → plain, each result readable by the auth state with that key only', async () => {
     const rows = (await snapshot(db)).length
     // A small page size makes the paging run several rounds.
-    expect(await rotateAuthKey(db.client, { to: keyA, batchSize: 4 })).toEqual({ creds: 2, keys: rows - 2 })
+    expect(await rotateAuthKey(db.client, { to: keyA, batchSize: 4 })).toEqual({
+      creds: 2,
+      keys: rows - 2,
+      webhookSecrets: 0,
+    })
     const underA = await snapshot(db)
     expect(underA.every((r) => r.value.startsWith('enc1:'))).toBe(true)
     expect(await readBack(db, keyA, sessions)).toEqual(original)
@@ -131,8 +137,30 @@ describe('rotateAuthKey', () => {
     expect(await snapshot(db)).toEqual(before)
   })
 
+  it('re-seals webhook signing secrets sealed by the API, plain ones included', async () => {
+    await rotateAuthKey(db.client, { to: keyA })
+    const sealed = await sealWithWebCrypto(keyA, 'whsec_sealed', webhookSecretContext('wh_00000000000a'))
+    for (const [id, secret] of [
+      ['wh_00000000000a', sealed],
+      ['wh_00000000000b', 'whsec_plain'],
+    ] as [string, string][]) {
+      await db.client.execute({
+        sql: `INSERT INTO webhooks (id, session_id, url, events, secret, description, active, created_at)
+              VALUES (?, NULL, 'https://hooks.example.com', '["*"]', ?, NULL, 1, 0)`,
+        args: [id, secret],
+      })
+    }
+    const result = await rotateAuthKey(db.client, { from: keyA, to: keyB })
+    expect(result.webhookSecrets).toBe(2)
+    const rows = await db.client.execute('SELECT id, secret FROM webhooks ORDER BY id')
+    const underB = createValueCipher(keyB)
+    expect(
+      rows.rows.map((row) => underB.open(String(row.secret), webhookSecretContext(String(row.id)))),
+    ).toEqual(['whsec_sealed', 'whsec_plain'])
+  })
+
   it('handles an empty database', async () => {
     await db.client.batch(['DELETE FROM wa_auth_keys', 'DELETE FROM wa_auth_creds'], 'write')
-    expect(await rotateAuthKey(db.client, { to: keyA })).toEqual({ creds: 0, keys: 0 })
+    expect(await rotateAuthKey(db.client, { to: keyA })).toEqual({ creds: 0, keys: 0, webhookSecrets: 0 })
   })
 })

@@ -1,6 +1,7 @@
 import type { Client, InStatement, Transaction } from '@libsql/client'
 import { text } from '../../shared/db/repositories/rows.js'
 import { AppError } from '../../shared/errors.js'
+import { webhookSecretContext } from '../../shared/security/web-seal.js'
 import { authCredsContext, authKeyContext, createValueCipher, type ValueCipher } from './auth-cipher.js'
 
 export interface AuthKeyRotationOptions {
@@ -17,24 +18,22 @@ export interface AuthKeyRotationResult {
   creds: number
   /** `wa_auth_keys` rows rewritten. */
   keys: number
+  /** Webhook signing secrets rewritten. */
+  webhookSecrets: number
 }
+
+type RotatedTable = 'wa_auth_creds' | 'wa_auth_keys' | 'webhooks'
 
 /** A row that cannot be opened with the old key; the message names the table, never a value. */
 export class AuthKeyRotationError extends AppError {
-  constructor(table: 'wa_auth_creds' | 'wa_auth_keys', cause: unknown) {
+  constructor(table: RotatedTable, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause)
     super('internal', `A ${table} row cannot be read with the current key (${reason}); nothing was changed`)
     this.name = 'AuthKeyRotationError'
   }
 }
 
-const reseal = (
-  from: ValueCipher,
-  to: ValueCipher,
-  stored: string,
-  context: string,
-  table: 'wa_auth_creds' | 'wa_auth_keys',
-) => {
+const reseal = (from: ValueCipher, to: ValueCipher, stored: string, context: string, table: RotatedTable) => {
   let plain: string
   try {
     plain = from.open(stored, context)
@@ -45,7 +44,8 @@ const reseal = (
 }
 
 /**
- * Re-encrypts every WhatsApp auth row (`wa_auth_creds`, `wa_auth_keys`) from one key to another, with
+ * Re-encrypts every WhatsApp auth row (`wa_auth_creds`, `wa_auth_keys`) and every webhook signing
+ * secret from one key to another, with
  * the same cipher and row contexts as {@link createDbAuthState}: plain → key, key → key, key → plain.
  *
  * Everything happens in one write transaction, so a row the old key cannot open (a wrong key) rolls
@@ -125,5 +125,15 @@ async function rotateIn(
     keys += updates.length
     if (page.rows.length < batchSize) break
   }
-  return { creds: credsUpdates.length, keys }
+  // Webhook signing secrets are sealed with the same key (by the API, in the same format).
+  const hooks = await tx.execute('SELECT id, secret FROM webhooks ORDER BY id')
+  const hookUpdates: InStatement[] = hooks.rows.map((row) => {
+    const id = text(row, 'id')
+    return {
+      sql: 'UPDATE webhooks SET secret = ? WHERE id = ?',
+      args: [reseal(opener, sealer, text(row, 'secret'), webhookSecretContext(id), 'webhooks'), id],
+    }
+  })
+  if (hookUpdates.length > 0) await tx.batch(hookUpdates)
+  return { creds: credsUpdates.length, keys, webhookSecrets: hookUpdates.length }
 }

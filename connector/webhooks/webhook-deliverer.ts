@@ -9,6 +9,7 @@ import { signatureHeader } from './signature.js'
 /** A lease outlives the attempt's timeout by this much before another deliverer may retry it. */
 const LEASE_MARGIN_MS = 5_000
 const PRUNE_EVERY_MS = 3_600_000
+const UNREADABLE_SECRET = 'The signing secret cannot be read: AUTH_ENCRYPTION_KEY is missing or another key'
 
 export interface WebhookDelivererDeps {
   repos: Repositories
@@ -26,6 +27,8 @@ export interface WebhookDelivererDeps {
   logRetentionMs: number
   metrics?: ProductMetrics | undefined
   random?: () => number
+  /** The signing secret as stored → as given out (sealed with AUTH_ENCRYPTION_KEY, or plain). */
+  openSecret?: (stored: string, webhookId: string) => string
   /** The HTTP attempt; defaults to `postWebhook`. */
   post?: typeof postWebhook
 }
@@ -105,12 +108,26 @@ export class WebhookDeliverer {
     }
   }
 
+  /** The secret to sign with; null when it is sealed with another key than the one configured. */
+  private secretOf(delivery: ClaimedDelivery): string | null {
+    try {
+      return this.deps.openSecret
+        ? this.deps.openSecret(delivery.secret, delivery.webhookId)
+        : delivery.secret
+    } catch {
+      return null
+    }
+  }
+
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
     const { now, maxAttempts } = this.deps
+    const secret = this.secretOf(delivery)
     let result: WebhookAttempt
     // A lease that ran out counts as an attempt: one past the limit is not tried again.
     if (delivery.attempts > maxAttempts) {
       result = { status: null, error: 'The deliverer stopped during the last attempt', retryAfterMs: null }
+    } else if (secret === null) {
+      result = { status: null, error: UNREADABLE_SECRET, retryAfterMs: null }
     } else {
       const url = new URL(delivery.url)
       const timestamp = Math.floor(now() / 1000)
@@ -123,7 +140,7 @@ export class WebhookDeliverer {
           'x-webhook-delivery': delivery.id,
           'x-webhook-event': delivery.event,
           'x-webhook-attempt': String(delivery.attempts),
-          'x-webhook-signature': signatureHeader(delivery.secret, timestamp, delivery.body),
+          'x-webhook-signature': signatureHeader(secret, timestamp, delivery.body),
         },
         {
           timeoutMs: this.deps.timeoutMs,

@@ -6,7 +6,9 @@ import { createRepositories } from '../../shared/db/index.js'
 import { newDelivery, openTestDatabase, type TestDatabase } from '../../shared/db/test-support.js'
 import type { Repositories, WebhookRecord } from '../../shared/db/types.js'
 import { Messages } from '../../shared/errors.js'
+import { sealWithWebCrypto, webhookSecretContext } from '../../shared/security/web-seal.js'
 import { WebhookReceiver } from '../../tests/support/webhook-receiver.js'
+import { createValueCipher } from '../auth/auth-cipher.js'
 import { WebhookDeliverer, type WebhookDelivererDeps } from './webhook-deliverer.js'
 import { WebhookDispatcher } from './webhook-dispatcher.js'
 
@@ -172,6 +174,47 @@ describe('webhook deliveries', () => {
       'after',
     ])
     expect(await log(hook.id)).toHaveLength(1)
+  })
+
+  it('signs with a secret sealed at rest, and says so when it cannot be opened', async () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i)
+    const cipher = createValueCipher(key)
+    const { repos, events, receiver, log } = await setup({
+      maxAttempts: 1,
+      openSecret: (stored, id) => cipher.open(stored, webhookSecretContext(id)),
+    })
+    const sealedHook = webhook(receiver.url, { events: ['status-deleted'] })
+    await repos.webhooks.insert({
+      ...sealedHook,
+      secret: await sealWithWebCrypto(key, SECRET, webhookSecretContext(sealedHook.id)),
+    })
+    const otherKey = webhook(receiver.url, { events: ['session-deleted'] })
+    await repos.webhooks.insert({
+      ...otherKey,
+      secret: await sealWithWebCrypto(
+        Uint8Array.from(key).reverse(),
+        SECRET,
+        webhookSecretContext(otherKey.id),
+      ),
+    })
+    await events.publish(sent('s'))
+    await events.publish({ event: 'session-deleted', payload: { sessionId: 's' } })
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(1), SOON)
+    const [delivery] = receiver.received
+    expect(
+      await verifyWebhookSignature({
+        secret: SECRET,
+        header: delivery!.headers['x-webhook-signature'] as string,
+        body: delivery!.body,
+      }),
+    ).toBe(true)
+    await vi.waitFor(async () => {
+      const [entry] = await log(otherKey.id)
+      expect(entry).toMatchObject({
+        state: 'failed',
+        lastError: expect.stringContaining('signing secret cannot be read'),
+      })
+    }, SOON)
   })
 
   it('retries a failed delivery with growing delays and the same body, then records it delivered', async () => {

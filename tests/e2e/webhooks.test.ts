@@ -45,6 +45,8 @@ describe.each(MODES)('webhooks (%s)', (mode) => {
       env: {
         WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port},127.0.0.1:${quietReceiver.port}`,
         WEBHOOK_RETRY_BASE_MS: '200',
+        // Secrets sealed at rest by the API, opened by the connector that delivers.
+        AUTH_ENCRYPTION_KEY: 'a'.repeat(64),
       },
     })
     await linkByQr(product, sim, { sessionId: 'hooked', phone: owner.phone })
@@ -65,6 +67,12 @@ describe.each(MODES)('webhooks (%s)', (mode) => {
       ).status,
     ).toBe(201)
     const quiet = await register({ url: quietReceiver.url, sessionId: 'quiet' })
+    const stored = await product.db.execute({
+      sql: 'SELECT secret FROM webhooks WHERE id = ?',
+      args: [hook.webhookId],
+    })
+    expect(String(stored.rows[0]?.secret)).toMatch(/^enc1:/)
+    expect(String(stored.rows[0]?.secret)).not.toContain(hook.secret)
     const listed = await product.api.get<{ webhookId: string }[]>('/api/webhooks?sessionId=hooked')
     expect(listed.data.map((w) => w.webhookId)).toEqual([hook.webhookId])
 
