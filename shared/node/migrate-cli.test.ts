@@ -38,7 +38,7 @@ describe('npm run migrate', () => {
     const applied = results.flatMap((r) =>
       (/Applied migrations: ([\d, ]+)/.exec(r.stdout)?.[1] ?? '').split(',').filter(Boolean).map(Number),
     )
-    expect(applied.sort()).toEqual(migrations.map((m) => m.version))
+    expect(applied.sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version))
 
     const db = await openDatabase(`file:${join(dataDir, 'tracker.db')}`)
     try {

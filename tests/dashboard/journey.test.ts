@@ -421,6 +421,9 @@ describe.each(VIEWPORTS)('dashboard journey at $width×$height', (viewport) => {
 
     // Scheduled for an hour from now, listed, then cancelled before it goes.
     const inAnHour = new Date(Date.now() + 3_600_000)
+    // Chromium shows a datetime-local value with :00 seconds without them, which the fill below
+    // would read back as a different (malformed) value: keep the seconds off zero.
+    inAnHour.setSeconds(30, 0)
     const local = new Date(inAnHour.getTime() - inAnHour.getTimezoneOffset() * 60_000)
       .toISOString()
       .slice(0, 19)
