@@ -14,14 +14,6 @@ export const isPublicRoute = (method: string, path: string) =>
   ((method === 'GET' || method === 'HEAD') && (path === '/api/health' || path === '/api/openapi.json')) ||
   (method === 'PUT' && /^\/api\/uploads\/[^/]+$/.test(path))
 
-/**
- * Whether the request carries the right key (`x-api-key` or `Authorization: Bearer`), compared in
- * constant time by the matcher. Computed once per request, before the rate limit, which picks its
- * bucket by it; synchronous where the matcher is.
- */
-export const carriesValidKey = (c: Context<AppEnv>, matcher: ApiKeyMatcher): boolean | Promise<boolean> =>
-  matcher.matches(apiKeyFromHeaders((name) => c.req.header(name)))
-
 /** The 401 body, the same wherever the refusal is answered. */
 export const UNAUTHORIZED_BODY = JSON.stringify(errorBody(Messages.unauthorized))
 

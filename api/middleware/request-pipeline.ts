@@ -5,7 +5,7 @@ import type { ScopedKeyResolver } from '../../shared/security/scoped-keys.js'
 import { errorBody } from '../errors.js'
 import type { AppEnv, Services } from '../types.js'
 import { refusalFor } from './access.js'
-import { carriesValidKey, isPublicRoute, unauthorized } from './api-key.js'
+import { isPublicRoute, unauthorized } from './api-key.js'
 import { jsonBodyLimit, needsJsonBodyLimit } from './body-limit.js'
 import { closeConnectionOnRejectedBody } from './connection-close.js'
 import { RATE_LIMITED_BODY, type RateLimit } from './rate-limit.js'
@@ -44,11 +44,12 @@ export const requestPipeline = (options: RequestPipelineOptions): MiddlewareHand
     const frame = openFrame(c)
     c.set('services', services)
     try {
-      const keyed = carriesValidKey(c, keyMatcher)
+      // `x-api-key` or `Authorization: Bearer`, read once: the admin key compared in constant time
+      // (synchronously where the matcher is), else a scoped key looked up.
+      const candidate = apiKeyFromHeaders((name) => c.req.header(name))
+      const keyed = keyMatcher.matches(candidate)
       const isAdmin = typeof keyed === 'boolean' ? keyed : await keyed
-      const scoped = isAdmin
-        ? null
-        : await scopedKeys.resolve(apiKeyFromHeaders((name) => c.req.header(name)))
+      const scoped = isAdmin ? null : await scopedKeys.resolve(candidate)
       const authenticated = isAdmin || scoped !== null
       c.set('authenticated', authenticated)
       c.set('scopedKey', scoped ?? null)

@@ -3,9 +3,7 @@ import { appError } from '../../shared/errors.js'
 import { randomBase64Url, randomHex } from '../../shared/random.js'
 import { hashApiKey, SCOPED_KEY_PREFIX, type ScopedKeyResolver } from '../../shared/security/scoped-keys.js'
 import { requireSession, type ServiceContext } from './context.js'
-import { iso } from './views.js'
-
-const isoOrNull = (time: number | null) => (time === null ? null : iso(time))
+import { iso, isoOrNull } from './views.js'
 
 const toKeyView = (key: ApiKeyRecord) => ({
   keyId: key.id,

@@ -1,7 +1,7 @@
 import type { AudienceRecord } from '../../shared/db/types.js'
 import { appError } from '../../shared/errors.js'
 import { randomHex } from '../../shared/random.js'
-import { parseTargetNumbers } from '../../shared/schemas.js'
+import { MAX_TARGET_NUMBERS, parseTargetNumbers } from '../../shared/schemas.js'
 import { requireSession, type ServiceContext } from './context.js'
 import { iso } from './views.js'
 
@@ -24,7 +24,17 @@ export const savedAudienceNumbers = async (
   return audience.numbers
 }
 
-/** Named lists of numbers per session, for sends that name an `audienceId`. */
+/** Every synced contact's number, for `targetNumbers: "all"`, within the per-send limit. */
+export const syncedContactNumbers = async (ctx: ServiceContext, sessionId: string): Promise<string[]> => {
+  const numbers = (await ctx.repos.contacts.list(sessionId)).map((contact) => contact.number)
+  if (numbers.length === 0) throw appError('noContacts')
+  if (numbers.length > MAX_TARGET_NUMBERS) {
+    throw appError('tooManyContacts', String(numbers.length), String(MAX_TARGET_NUMBERS))
+  }
+  return numbers
+}
+
+/** Who a send can name besides its numbers: saved audiences (`audienceId`) and the synced contacts (`"all"`). */
 export class AudienceService {
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -44,6 +54,12 @@ export class AudienceService {
   async list(sessionId: string) {
     await requireSession(this.ctx, sessionId)
     return (await this.ctx.repos.audiences.list(sessionId)).map(toAudienceView)
+  }
+
+  /** The session's synced contacts, by number: who `"all"` reaches. */
+  async contacts(sessionId: string) {
+    await requireSession(this.ctx, sessionId)
+    return this.ctx.repos.contacts.list(sessionId)
   }
 
   async delete(sessionId: string, audienceId: string) {

@@ -9,9 +9,9 @@ import type {
 import { appError } from '../../shared/errors.js'
 import { randomHex } from '../../shared/random.js'
 import type { StatusType } from '../../shared/schemas.js'
-import { isAllContacts, MAX_TARGET_NUMBERS, parseTargetNumbers } from '../../shared/schemas.js'
+import { isAllContacts, parseTargetNumbers } from '../../shared/schemas.js'
 import { SAFE_MEDIA_NAME } from '../../shared/storage/types.js'
-import { savedAudienceNumbers } from './audience-service.js'
+import { savedAudienceNumbers, syncedContactNumbers } from './audience-service.js'
 import {
   afterCommand,
   publishSafely,
@@ -79,22 +79,6 @@ export class StatusService {
     }
   }
 
-  /** Every synced contact's number, for `targetNumbers: "all"`. */
-  private async allContacts(sessionId: string): Promise<string[]> {
-    const numbers = (await this.ctx.repos.contacts.list(sessionId)).map((contact) => contact.number)
-    if (numbers.length === 0) throw appError('noContacts')
-    if (numbers.length > MAX_TARGET_NUMBERS) {
-      throw appError('tooManyContacts', String(numbers.length), String(MAX_TARGET_NUMBERS))
-    }
-    return numbers
-  }
-
-  /** The session's synced contacts, by number. */
-  async contacts(sessionId: string) {
-    await requireSession(this.ctx, sessionId)
-    return this.ctx.repos.contacts.list(sessionId)
-  }
-
   /**
    * The `status.send` command of a request. Everything about the request itself is checked before
    * the session's state: a status that could never be sent is a 400 whether or not the session
@@ -107,7 +91,7 @@ export class StatusService {
     const audience = input.audienceId
       ? await savedAudienceNumbers(this.ctx, sessionId, input.audienceId)
       : isAllContacts(input.targetNumbers)
-        ? await this.allContacts(sessionId)
+        ? await syncedContactNumbers(this.ctx, sessionId)
         : parseTargetNumbers(input.targetNumbers)
     const isText = input.type === 'text'
     return {

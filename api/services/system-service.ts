@@ -3,7 +3,7 @@ import { Messages } from '../../shared/errors.js'
 import type { HealthProbe, HealthReport } from '../../shared/health.js'
 import type { ServiceContext } from './context.js'
 import { encodeJson, type JsonBytes } from './prepared-json.js'
-import { isConnected, iso } from './views.js'
+import { isConnected, iso, isoOrNull } from './views.js'
 
 const ALL_UP: HealthReport = { db: 'up', redis: 'not_used', storage: 'up', connectors: 'up' }
 
@@ -98,7 +98,7 @@ export class SystemService {
       connectedSessions: sessions.filter(isConnected).length,
       totalStatuses: statuses.total,
       totalViewers,
-      lastStatusSent: statuses.lastSentAt === null ? null : iso(statuses.lastSentAt),
+      lastStatusSent: isoOrNull(statuses.lastSentAt),
       sessions: sessions.map((session) => ({
         sessionId: session.id,
         sessionName: session.name,

@@ -6,6 +6,9 @@ import type { SessionView, StatusView } from '../../shared/schemas.js'
 
 export { iso }
 
+/** `iso` of a time that may be absent. */
+export const isoOrNull = (time: number | null) => (time === null ? null : iso(time))
+
 export const isConnected = (session: Pick<SessionRecord, 'state'>) => session.state === 'open'
 
 export const toSessionView = (session: SessionRecord): SessionView => {

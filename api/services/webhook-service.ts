@@ -6,12 +6,10 @@ import { sealWithWebCrypto, webhookSecretContext } from '../../shared/security/w
 import { requireSession, type ServiceContext } from './context.js'
 import { decodeCursor, encodeCursor, type PageRequest } from './pages.js'
 import { assertPublicMediaUrl, parseMediaUrl } from './url-guard.js'
-import { iso } from './views.js'
+import { iso, isoOrNull } from './views.js'
 
 /** Deliveries per page of the log when the client names no `limit`. */
 const DEFAULT_LOG_PAGE = 50
-
-const isoOrNull = (time: number | null) => (time === null ? null : iso(time))
 
 const toWebhookView = (webhook: WebhookRecord) => ({
   webhookId: webhook.id,

@@ -365,6 +365,7 @@ export interface WebhooksRepo {
   delete(id: string): Promise<boolean>
   /** A session's own webhooks and their logs (global ones stay). */
   deleteAllForSession(sessionId: string): Promise<void>
+  /** Queues deliveries: pending and never tried, whatever those fields of the records say. */
   insertDeliveries(deliveries: readonly WebhookDeliveryRecord[]): Promise<void>
   getDelivery(webhookId: string, id: string): Promise<WebhookDeliveryRecord | null>
   /** A webhook's deliveries (in `state`, if given), newest first, after the position `before`. */

@@ -66,7 +66,8 @@ const withQueueingDuplicates = (client: RedisClientType): RedisClientType => {
 /**
  * Socket.IO on the process's HTTP port (the embedded product, the Node API, each connector). Every
  * event of `events` is emitted to every client of the admin key and to clients of scoped keys for
- * its session; each payload carries its `sessionId`. With `redisUrl` the servers form one cluster, so a client may attach to any.
+ * its session; each payload carries its `sessionId`. With `redisUrl` the servers form one cluster,
+ * so a client may attach to any.
  */
 export class SocketGateway {
   readonly io: EventsServer
@@ -89,16 +90,20 @@ export class SocketGateway {
       const address = forwarded ?? handshake.address
       return address ? rateLimitKeyForAddress(address) : 'unknown'
     }
-    const scopedCandidates = new WeakMap<Handshake, string>()
-    /** The rooms the socket joins when the handshake may go on, else the connect error's message. */
-    const admission = async (handshake: Handshake): Promise<string[] | string> => {
+    /**
+     * The rooms the socket joins (and the scoped key it came with, checked again later) when the
+     * handshake may go on, else the connect error's message.
+     */
+    const admission = async (
+      handshake: Handshake,
+    ): Promise<{ rooms: string[]; scopedKey?: string } | string> => {
       const fromAuth = typeof handshake.auth?.apiKey === 'string' ? handshake.auth.apiKey : null
       const candidate = fromAuth ?? apiKeyFromHeaders((name) => header(handshake.headers, name))
-      if (await apiKeyMatches(candidate, apiKey)) return [EVERY_SESSION]
+      if (await apiKeyMatches(candidate, apiKey)) return { rooms: [EVERY_SESSION] }
       const scoped = await options.scopedKeys?.resolve(candidate)
-      if (scoped) {
-        scopedCandidates.set(handshake, candidate as string)
-        return scoped.sessionIds === null ? [EVERY_SESSION] : [...scoped.sessionIds].map(sessionRoom)
+      if (scoped && candidate) {
+        const rooms = scoped.sessionIds === null ? [EVERY_SESSION] : [...scoped.sessionIds].map(sessionRoom)
+        return { rooms, scopedKey: candidate }
       }
       if (!rateLimiter) return Messages.unauthorized
       const decision = await rateLimiter.hit('anonymous', clientOf(handshake))
@@ -106,10 +111,10 @@ export class SocketGateway {
     }
     this.io.use((socket, next) => {
       admission(socket.handshake).then(
-        (rooms) => {
-          if (typeof rooms === 'string') return next(new Error(rooms))
-          socket.data.rooms = rooms
-          socket.data.scopedKey = scopedCandidates.get(socket.handshake)
+        (admitted) => {
+          if (typeof admitted === 'string') return next(new Error(admitted))
+          socket.data.rooms = admitted.rooms
+          socket.data.scopedKey = admitted.scopedKey
           next()
         },
         () => next(new Error(Messages.unauthorized)),

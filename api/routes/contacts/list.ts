@@ -22,7 +22,7 @@ export const registerListContacts = (app: App) =>
   app.openapi(route, async (c) => {
     const { sessionId } = c.req.valid('param')
     const { limit, cursor } = c.req.valid('query')
-    const contacts = await c.get('services').statuses.contacts(sessionId)
+    const contacts = await c.get('services').audiences.contacts(sessionId)
     if (limit === undefined && cursor === undefined)
       return c.json({ success: true as const, data: contacts }, 200)
     const page = pageOf(contacts, (contact) => [0, contact.number], 'ascending', {

@@ -139,7 +139,7 @@ export function createWebhooksRepo(client: Client): WebhooksRepo {
         sql: `INSERT INTO webhook_deliveries
                 (id, webhook_id, session_id, event, body, state, attempts, next_attempt_at, redelivery_of, created_at)
               SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]',
-                     'pending', 0, value ->> '$[5]', value ->> '$[6]', value ->> '$[5]'
+                     'pending', 0, value ->> '$[5]', value ->> '$[6]', value ->> '$[7]'
               FROM json_each(?)`,
         args: [
           jsonList(
@@ -149,8 +149,9 @@ export function createWebhooksRepo(client: Client): WebhooksRepo {
               d.sessionId,
               d.event,
               d.body,
-              d.createdAt,
+              d.nextAttemptAt,
               d.redeliveryOf,
+              d.createdAt,
             ]),
           ),
         ],
