@@ -25,6 +25,7 @@ const EVERY_ROUTE = [
   'GET /api/sessions/{sessionId}/analytics/contacts',
   'GET /api/sessions/{sessionId}/analytics/daily',
   'GET /api/sessions/{sessionId}/scheduled-statuses',
+  'GET /api/jobs/{jobId}',
   'DELETE /api/sessions/{sessionId}/scheduled-statuses/{scheduledId}',
   'GET /api/sessions/{sessionId}/contacts',
   'POST /api/sessions/{sessionId}/audiences',

@@ -149,8 +149,9 @@ const hasNul = (text: string) => text.includes('\u0000')
 /** Comma-separated phone numbers (targetNumbers, a saved audience), with the field named in messages. */
 const numberList = (field: string, { allowAll = false } = {}) =>
   z
+    // 50,000 numbers of up to 16 digits and a plus, with commas (the 1 MiB body limit holds first).
     .string()
-    .max(200_000)
+    .max(1_000_000)
     .superRefine((raw, ctx) => {
       if (allowAll && isAllContacts(raw)) return
       const numbers = parseTargetNumbers(raw)
@@ -187,7 +188,8 @@ export const SendStatusBody = z
         description:
           'Comma-separated numbers with country code, at most ' +
           `${MAX_TARGET_NUMBERS} different ones; empty sends to your own number only; ` +
-          '`"all"`: every contact the phone synced (GET …/contacts)',
+          '`"all"`: every contact the phone synced (GET …/contacts). More than STATUS_JOB_THRESHOLD ' +
+          '(default 1000) are sent as a job: 202 with a jobId (GET /api/jobs/{jobId})',
         example: '628123456789,628987654321',
       }),
     backgroundColor: BackgroundColorSchema.optional().meta({ description: 'Text only', example: '#315575' }),
@@ -251,6 +253,59 @@ export const SendStatusData = z.object({
   message: z.string(),
   waMessageId: z.string(),
   contactCount: z.number().int(),
+})
+
+const jobCounts = {
+  jobId: z.string(),
+  statusId: z.string(),
+  waMessageId: z.string().openapi({ description: 'The one message id every chunk carries' }),
+  recipientsTotal: z.number().int().openapi({ description: 'Numbers addressed, your own not counted' }),
+  chunksTotal: z.number().int(),
+}
+
+/** 202 of send-status for an audience above STATUS_JOB_THRESHOLD. */
+export const JobStartedData = z
+  .object({ ...jobCounts, state: z.literal('running'), message: z.string() })
+  .openapi('StatusJobStarted')
+
+export const JobChunk = z
+  .object({
+    index: z.number().int(),
+    size: z.number().int(),
+    state: z.enum(['pending', 'sent', 'failed']),
+    attempts: z.number().int(),
+    error: z.string().nullable().openapi({ description: 'The last failure, kept after a retry succeeded' }),
+    sentAt: z.string().nullable(),
+  })
+  .openapi('StatusJobChunk')
+
+export const JobData = z
+  .object({
+    ...jobCounts,
+    sessionId: z.string(),
+    state: z.enum(['running', 'completed', 'partial', 'failed', 'cancelled']).openapi({
+      description:
+        'completed: every chunk acknowledged; partial: some failed; failed: none sent; ' +
+        'cancelled: the status was deleted while sending',
+    }),
+    recipientsSent: z.number().int(),
+    recipientsFailed: z.number().int(),
+    chunkSize: z.number().int(),
+    chunksSent: z.number().int(),
+    chunksFailed: z.number().int(),
+    chunks: z.array(JobChunk),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('StatusJob')
+
+export const JobParams = z.object({
+  jobId: z
+    .string()
+    .regex(/^job_[a-f0-9]{16}$/, 'jobId is not a job id')
+    .openapi({ param: { name: 'jobId', in: 'path' }, example: 'job_0123456789abcdef' }),
 })
 
 export const StatusView = z.object(StatusViewSchema.shape).openapi('Status')

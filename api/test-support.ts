@@ -20,6 +20,8 @@ import type { HealthProbe } from '../shared/health.js'
 // The db entry also loads Baileys (auth state); tests need only these parts of it.
 import { openDatabase } from '../shared/node/db-client.js'
 import { LocalMediaStore } from '../shared/node/local-media-store.js'
+import { randomHex } from '../shared/random.js'
+import { chunkSizes } from '../shared/status-jobs.js'
 import type { MediaStore } from '../shared/storage/types.js'
 import { uploadLinkSecretFromApiKey } from '../shared/storage/upload-signature.js'
 import { createApp } from './app.js'
@@ -137,6 +139,50 @@ export class FakeConnector {
           waMessageId: '3EB0C78C1A4A5B2D8F9E',
           contactCount: status.contactCount,
           type: input.type,
+        }
+      }
+      case 'status.startJob': {
+        // Stores the pending status and a running job of one chunk per 500 numbers, as the real one.
+        const input = command.input as CommandInput<'status.startJob'>
+        const now = this.clock()
+        const status = await this.repos.statuses.insert({
+          sessionId: input.sessionId,
+          type: input.type,
+          content: input.content,
+          caption: input.caption ?? '',
+          backgroundColor: input.backgroundColor ?? null,
+          font: input.font ?? null,
+          targetNumbers: input.targetNumbers.join(','),
+          contactCount: 0,
+          waMessageId: '3EB0C78C1A4A5B2D8F9F',
+          state: 'pending',
+          error: null,
+          mediaFilename: null,
+          createdAt: now,
+          expiresAt: now + 24 * 3_600_000,
+        })
+        const sizes = chunkSizes(input.targetNumbers.length, 500)
+        const jobId = `job_${randomHex(8)}`
+        await this.repos.statusJobs.insert({
+          sessionId: input.sessionId,
+          id: jobId,
+          statusId: status.id,
+          waMessageId: '3EB0C78C1A4A5B2D8F9F',
+          state: 'running',
+          chunkSize: 500,
+          recipientsTotal: input.targetNumbers.length,
+          chunks: sizes.map((size) => ({ size, state: 'pending', attempts: 0, error: null, sentAt: null })),
+          error: null,
+          createdAt: now,
+          updatedAt: now,
+          finishedAt: null,
+        })
+        return {
+          jobId,
+          statusId: status.id,
+          waMessageId: '3EB0C78C1A4A5B2D8F9F',
+          recipientsTotal: input.targetNumbers.length,
+          chunksTotal: sizes.length,
         }
       }
       default:

@@ -127,7 +127,10 @@ export class Connector {
       send: (input) => {
         const runtime = this.sessions.runtime(input.sessionId)
         if (!runtime) return Promise.reject(appError('notConnected'))
-        return runtime.sendStatus(input)
+        // A big audience goes out as a job here too; the schedule records the status it started.
+        return input.targetNumbers.length > deps.config.STATUS_JOB_THRESHOLD
+          ? runtime.startStatusJob(input)
+          : runtime.sendStatus(input)
       },
     })
     const { config } = deps

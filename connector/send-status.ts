@@ -287,7 +287,7 @@ const markSent = async ({ ctx, row, messageId, contactCount }: PendingSend): Pro
     error: null,
   })
   // Deleted while it was on its way: nothing to announce.
-  if (sent) await announceSent(ctx, sent, messageId)
+  if (sent) await announceSent(ctx.events, ctx.sessionId, sent)
 }
 
 export const lookupLids = async (ctx: Pick<SendStatusContext, 'sock' | 'logger'>, targets: string[]) => {
@@ -309,8 +309,8 @@ const markFailed = async ({ ctx, row }: PendingSend, error: AppError): Promise<A
   return error
 }
 
-const announceSent = async (ctx: SendStatusContext, status: StatusRecord, waMessageId: string) => {
-  const { sessionId, events } = ctx
+/** `status-sent` and `statuses-updated` for a status WhatsApp acknowledged. */
+export const announceSent = async (events: EventPublisher, sessionId: string, status: StatusRecord) => {
   await events.publish({
     event: 'status-sent',
     payload: {
@@ -321,7 +321,7 @@ const announceSent = async (ctx: SendStatusContext, status: StatusRecord, waMess
       content: status.content,
       caption: status.caption,
       timestamp: new Date(status.createdAt).toISOString(),
-      waMessageId,
+      waMessageId: status.waMessageId ?? '',
       contactCount: status.contactCount,
       targetNumbers: status.targetNumbers,
     },

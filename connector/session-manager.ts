@@ -216,6 +216,14 @@ export class SessionManager {
         }
         return (await runtime.sendStatus(input as CommandInput<'status.send'>)) as CommandReply<N>
       }
+      case 'status.startJob': {
+        const runtime = this.runtimes.get(sessionId)
+        if (!runtime) {
+          await this.assertExists(sessionId)
+          throw appError('notConnected')
+        }
+        return (await runtime.startStatusJob(input as CommandInput<'status.startJob'>)) as CommandReply<N>
+      }
       case 'status.revoke': {
         const runtime = this.runtimes.get(sessionId)
         if (!runtime) {

@@ -33,6 +33,7 @@ import { SessionStatus } from './session-status.js'
 import { buildSocketConfig, type ExtraSocketOptions } from './socket-config.js'
 import { StatusAckTracker } from './status-ack.js'
 import type { UrlMediaFetcher } from './status-content.js'
+import { type StartJobInput, type StartJobReply, StatusJobs } from './status-jobs/status-jobs.js'
 import { withTimeout } from './timeouts.js'
 import type { ViewerIngest } from './viewer-ingest.js'
 import { endSocket, type SocketFactory, type WaSocket } from './wa-socket.js'
@@ -120,6 +121,8 @@ export class SessionRuntime {
   private readonly lateSends = new Set<Promise<void>>()
   /** Sends waiting for the socket to open (see SEND_WAITS_FOR_LOGIN_MS). */
   private readonly openWaiters = new Set<() => void>()
+  /** Big audiences' sends, chunk by chunk across reconnects. */
+  private readonly jobs: StatusJobs
 
   constructor(private readonly deps: SessionRuntimeDeps) {
     this.sessionId = deps.sessionId
@@ -131,6 +134,20 @@ export class SessionRuntime {
       repos: deps.repos,
       events: deps.events,
       log: this.log,
+    })
+    this.jobs = new StatusJobs({
+      sessionId: deps.sessionId,
+      config: deps.config,
+      repos: deps.repos,
+      events: deps.events,
+      media: deps.media,
+      mediaInUse: deps.mediaInUse,
+      metrics: deps.metrics,
+      fetchUrl: deps.fetchUrl,
+      logger: this.log,
+      now: deps.now,
+      connection: (ms) => this.openConnectionWithin(ms),
+      ...(deps.random ? { random: deps.random } : {}),
     })
   }
 
@@ -195,6 +212,8 @@ export class SessionRuntime {
     this.pairing.failAll(appError('cannotPair'))
     // The socket is gone: their verdicts are `closed` now; let them record it before the db closes.
     await this.settleLateSends()
+    // Jobs stay running in the database: the next open (here or on another connector) resumes them.
+    await this.jobs.stop()
     if (persist) {
       await this.status.set('closed', { pairingCode: null, qrCode: null })
       await this.status.announce()
@@ -219,6 +238,7 @@ export class SessionRuntime {
       endSocket(connection.sock)
     }
     await this.settleLateSends()
+    await this.jobs.stop()
     await this.wipeCreds()
     await this.deps.repos.lidMap.deleteForSession(this.sessionId)
     this.deps.ingest.forgetSession(this.sessionId)
@@ -294,6 +314,25 @@ export class SessionRuntime {
       },
       input,
     )
+  }
+
+  /** Stores a big audience's status and job and answers; the chunks go out afterwards. */
+  async startStatusJob(input: StartJobInput): Promise<StartJobReply> {
+    const connection = await this.openConnectionWithin(this.loggingIn ? SEND_WAITS_FOR_LOGIN_MS : 0)
+    if (!connection) throw appError('notConnected')
+    return this.jobs.start(connection, input)
+  }
+
+  /** The open connection, waiting up to `ms` for a linked session logging in; null if none. */
+  private async openConnectionWithin(ms: number): Promise<{ sock: WaSocket; acks: StatusAckTracker } | null> {
+    if (!this.isOpen && this.active && ms > 0) {
+      this.loginSlot?.hurry()
+      await this.untilOpen(ms)
+    }
+    const connection = this.connection
+    return connection && this.status.state === 'open'
+      ? { sock: connection.sock, acks: connection.acks }
+      : null
   }
 
   /** Whether its WhatsApp connection is open now (a scheduled send goes out only then). */
@@ -538,6 +577,10 @@ export class SessionRuntime {
     await this.status.set('open', { ...this.identity, pairingCode: null, qrCode: null, lastError: null })
     this.wakeOpenWaiters()
     await this.status.announce()
+    const ownJid = this.identity.ownJid
+    if (ownJid) {
+      this.jobs.resume(ownJid).catch((error) => this.log.error({ err: error }, 'resuming status jobs failed'))
+    }
   }
 
   /** WhatsApp answered this socket: the connector's logins need not hold back. */

@@ -6,7 +6,9 @@ import makeWASocket, {
   type Contact,
   type LIDMapping,
   type MiscMessageGenerationOptions,
+  type proto,
   type UserFacingSocketConfig,
+  type WAMediaUploadFunction,
   type WAMessage,
 } from '@whiskeysockets/baileys'
 
@@ -38,6 +40,17 @@ export interface WaSocket {
     content: AnyMessageContent,
     options?: MiscMessageGenerationOptions,
   ): Promise<WAMessage | undefined>
+  /**
+   * Writes an already generated message (a big audience's chunks share one, with one message id;
+   * its media was uploaded once).
+   */
+  relayMessage(
+    jid: string,
+    message: proto.IMessage,
+    options: { messageId: string; statusJidList?: string[] },
+  ): Promise<string>
+  /** Uploads encrypted media to WhatsApp's media hosts (used when a message is generated once). */
+  waUploadToServer: WAMediaUploadFunction
   requestPairingCode(phoneNumber: string, customPairingCode?: string): Promise<string>
   logout(msg?: string): Promise<void>
   end(error: Error | undefined): unknown

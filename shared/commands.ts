@@ -11,6 +11,17 @@ import { BackgroundColorSchema, SessionIdSchema, StatusFontSchema, StatusTypeSch
 const SessionOnly = z.object({ sessionId: SessionIdSchema })
 const Ok = z.object({ ok: z.literal(true) })
 
+const StatusSendInput = z.object({
+  sessionId: SessionIdSchema,
+  type: StatusTypeSchema,
+  /** Text body, stored upload filename, or media URL, by `type`. */
+  content: z.string().min(1),
+  caption: z.string().optional(),
+  targetNumbers: z.array(z.string().regex(/^\d{6,20}$/)),
+  backgroundColor: BackgroundColorSchema.optional(),
+  font: StatusFontSchema.optional(),
+})
+
 export const commands = {
   'session.start': { input: SessionOnly, reply: Ok, timeoutMs: 10_000 },
   'session.restart': { input: SessionOnly, reply: Ok, timeoutMs: 10_000 },
@@ -29,16 +40,7 @@ export const commands = {
     concurrent: true,
   },
   'status.send': {
-    input: z.object({
-      sessionId: SessionIdSchema,
-      type: StatusTypeSchema,
-      /** Text body, stored upload filename, or media URL, by `type`. */
-      content: z.string().min(1),
-      caption: z.string().optional(),
-      targetNumbers: z.array(z.string().regex(/^\d{6,20}$/)),
-      backgroundColor: BackgroundColorSchema.optional(),
-      font: StatusFontSchema.optional(),
-    }),
+    input: StatusSendInput,
     reply: z.object({
       statusId: z.string(),
       waMessageId: z.string(),
@@ -52,6 +54,25 @@ export const commands = {
     // connector taking the session over finds it, and a redelivery answers from there.
     durable: true,
     // A send waits for WhatsApp's ack (seconds); the next send of the session need not wait for it.
+    concurrent: true,
+  },
+  /**
+   * Starts a big audience's send (more than STATUS_JOB_THRESHOLD numbers) as a job and answers once
+   * the status and its job are stored; the chunks go out afterwards, reported per chunk in the job.
+   */
+  'status.startJob': {
+    input: StatusSendInput,
+    reply: z.object({
+      jobId: z.string(),
+      statusId: z.string(),
+      waMessageId: z.string(),
+      recipientsTotal: z.number().int(),
+      chunksTotal: z.number().int(),
+    }),
+    // Fetching URL media (≤ 30 s) and storing the rows; the sending itself is the job's.
+    timeoutMs: 60_000,
+    // A redelivered start must not start a second job: its first reply is kept.
+    durable: true,
     concurrent: true,
   },
   /** Deletes a sent status on the phones of its audience (a protocol revoke, acked by the server). */

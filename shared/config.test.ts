@@ -80,6 +80,12 @@ const CASES: Record<string, Case> = {
   STATUS_ACK_TIMEOUT_MS: { default: 30_000, valid: [['5000', 5000]], invalid: ['99'] },
   STATUS_PREPARE_TIMEOUT_MS: { default: 60_000, valid: [['1000', 1000]], invalid: ['99'] },
   STATUS_ACK_FINAL_TIMEOUT_MS: { default: 300_000, valid: [['600000', 600_000]], invalid: ['99'] },
+  STATUS_JOB_THRESHOLD: { default: 1_000, valid: [['5000', 5_000]], invalid: ['0', 'many'] },
+  STATUS_CHUNK_SIZE: { default: 500, valid: [['256', 256]], invalid: ['0'] },
+  STATUS_CHUNK_PAUSE_MS: { default: 250, valid: [['0', 0]], invalid: ['-1'] },
+  STATUS_CHUNK_ATTEMPTS: { default: 3, valid: [['5', 5]], invalid: ['0'] },
+  STATUS_CHUNK_RETRY_MS: { default: 2_000, valid: [['0', 0]], invalid: ['soon'] },
+  STATUS_RATE_LIMIT_BACKOFF_MS: { default: 30_000, valid: [['60000', 60_000]], invalid: ['-5'] },
   UPLOAD_URL_TTL_SECONDS: { default: 900, valid: [['60', 60]], invalid: ['9'] },
   ORPHAN_UPLOAD_GRACE_SECONDS: { default: 3600, valid: [['0', 0]], invalid: ['-1'] },
   PUBLIC_URL: {

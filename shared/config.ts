@@ -82,6 +82,23 @@ export const ConfigSchema = z.object({
    * shorter than the preparation and ack timeouts together.
    */
   STATUS_ACK_FINAL_TIMEOUT_MS: int(300_000, 100),
+  // ── big audiences ─────────────────────────────────────────────────────────────────────────
+  /**
+   * Audiences larger than this are sent as a job: the API answers 202 with a job id at once and the
+   * connector sends in chunks (GET /api/jobs/{id}, event `status-send-progress`). At most this many
+   * go in one stanza, answered when WhatsApp acknowledged it.
+   */
+  STATUS_JOB_THRESHOLD: int(1_000, 1),
+  /** Recipients per stanza of a job; every chunk carries the same message id, as WhatsApp Web does. */
+  STATUS_CHUNK_SIZE: int(500, 1),
+  /** Pause between the chunks of a job, so a big audience does not reach WhatsApp as one burst. */
+  STATUS_CHUNK_PAUSE_MS: int(250, 0),
+  /** Tries per chunk (same message id each time) before the chunk is reported failed. */
+  STATUS_CHUNK_ATTEMPTS: int(3, 1),
+  /** Wait before a chunk's first retry; doubled (with jitter) for each further one. */
+  STATUS_CHUNK_RETRY_MS: int(2_000, 0),
+  /** Wait after WhatsApp answered a chunk with 429 (rate limited); doubled for each further 429. */
+  STATUS_RATE_LIMIT_BACKOFF_MS: int(30_000, 0),
   /** Lifetime of a signed upload link. */
   UPLOAD_URL_TTL_SECONDS: int(900, 10),
   /** An upload no status uses is removed this long after its link expired (file never PUT included). */

@@ -66,6 +66,7 @@ export const Errors = {
       `targetNumbers "all": this session has ${count} contacts, a send reaches at most ${max} numbers`,
   ],
   sendAtInPast: ['bad_request', 'sendAt must be in the future'],
+  jobNotFound: ['not_found', 'Job not found'],
   scheduledNotFound: ['not_found', 'Scheduled status not found'],
   scheduledNotPending: ['conflict', 'Only a scheduled status that has not started can be cancelled'],
   sendPrepareTimeout: ['timeout', 'WhatsApp took too long to prepare the status'],

@@ -1,5 +1,22 @@
 import type { AuthMethod, SessionState, StatusType, Viewer } from './schemas.js'
 
+export type StatusJobState = 'running' | 'completed' | 'partial' | 'failed' | 'cancelled'
+
+/** Where a chunked send stands: the payload of `status-send-progress` and the core of GET /api/jobs/{id}. */
+export interface StatusJobProgress {
+  sessionId: string
+  jobId: string
+  statusId: string
+  waMessageId: string
+  state: StatusJobState
+  recipientsTotal: number
+  recipientsSent: number
+  recipientsFailed: number
+  chunksTotal: number
+  chunksSent: number
+  chunksFailed: number
+}
+
 /**
  * The Socket.IO event map: every event the server emits, each carrying `sessionId`.
  * Payloads follow the API docs; extra fields are additive.
@@ -37,6 +54,8 @@ export interface ServerEvents {
     /** The viewers this update adds. */
     newViewers: Viewer[]
   }
+  /** A big audience's send (a job) after each chunk settled, and once more when it finished. */
+  'status-send-progress': StatusJobProgress
   'status-deleted': { sessionId: string; statusId: string }
   'statuses-updated': { sessionId: string; message: string; action: 'cleanup' | 'sent' | 'deleted' }
   'session-created': {
@@ -67,6 +86,7 @@ export const EVENT_NAMES = [
   'qr-code-error',
   'status-sent',
   'status-viewers-update',
+  'status-send-progress',
   'status-deleted',
   'statuses-updated',
   'session-created',

@@ -91,10 +91,10 @@ export const SessionViewSchema = z.object({
 export type SessionView = z.infer<typeof SessionViewSchema>
 
 /**
- * Most audience numbers one status send takes (after duplicates are removed). Each number costs
- * the connector a LID lookup and device keys, so a larger list is refused up front.
+ * Most audience numbers one status send takes (after duplicates are removed). Up to
+ * STATUS_JOB_THRESHOLD go in one stanza; a larger audience is sent as a job, in chunks.
  */
-export const MAX_TARGET_NUMBERS = 1000
+export const MAX_TARGET_NUMBERS = 50_000
 
 /** Parses the comma-separated `targetNumbers` field into unique digit strings. */
 export const parseTargetNumbers = (raw: string | undefined | null): string[] => {

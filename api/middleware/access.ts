@@ -30,6 +30,8 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/sessions/{sessionId}/sent-statuses': read(),
   'GET /api/sessions/{sessionId}/status-viewers/{statusId}': read(),
   'DELETE /api/sessions/{sessionId}/delete-status/{statusId}': send(),
+  // The job's session is checked by the route: another session's job is a 404 to the key.
+  'GET /api/jobs/{jobId}': read('any'),
   'GET /api/sessions/{sessionId}/scheduled-statuses': read(),
   'DELETE /api/sessions/{sessionId}/scheduled-statuses/{scheduledId}': send(),
   'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}': read(),

@@ -1,8 +1,5 @@
-import type { Context } from 'hono'
 import { Messages } from '../../shared/errors.js'
-import { type ApiKeyMatcher, apiKeyFromHeaders } from '../../shared/security/api-key.js'
 import { errorBody } from '../errors.js'
-import type { AppEnv } from '../types.js'
 import type { ResponseFrame } from './response-frame.js'
 
 /**

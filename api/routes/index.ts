@@ -6,6 +6,7 @@ import { registerCreateAudience } from './audiences/create.js'
 import { registerDeleteAudience } from './audiences/delete.js'
 import { registerListAudiences } from './audiences/list.js'
 import { registerListContacts } from './contacts/list.js'
+import { registerGetJob } from './jobs/get.js'
 import { registerCreateKey } from './keys/create.js'
 import { registerListKeys } from './keys/list.js'
 import { registerRevokeKey } from './keys/revoke.js'
@@ -53,6 +54,7 @@ export const registerRoutes = (app: App) => {
     registerRequestPairingCode,
     registerQrCode,
     registerSendStatus,
+    registerGetJob,
     registerListStatuses,
     registerStatusViewers,
     registerDeleteStatus,

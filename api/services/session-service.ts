@@ -119,6 +119,7 @@ export class SessionService {
     const statuses = await repos.statuses.deleteAllForSession(sessionId)
     await repos.audiences.deleteAllForSession(sessionId)
     await repos.scheduled.deleteAllForSession(sessionId)
+    await repos.statusJobs.deleteAllForSession(sessionId)
     await repos.webhooks.deleteAllForSession(sessionId)
     await repos.contacts.deleteAllForSession(sessionId)
     await repos.lidMap.deleteForSession(sessionId)

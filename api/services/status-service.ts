@@ -24,7 +24,7 @@ import { jsonListPerSource, jsonPerSource } from './prepared-json.js'
 import { viewersCsvStream } from './status-analytics.js'
 import { verifyStoredUpload } from './upload-service.js'
 import { assertPublicMediaUrl } from './url-guard.js'
-import { isConnected, iso, toStatusView, toViewer } from './views.js'
+import { isConnected, iso, toJobView, toStatusView, toViewer } from './views.js'
 
 /** `GET …/sent-statuses` and `GET …/status-viewers/{id}`, serialized once per read-model list. */
 const statusListAnswer = jsonPerSource((statuses: (StatusRecord & { viewerCount: number })[]) => ({
@@ -65,6 +65,9 @@ export class StatusService {
     const session = await requireSession(this.ctx, sessionId, { fresh: true })
     const command = await this.commandFor(sessionId, input)
     if (!isConnected(session)) throw appError('notConnected')
+    if (command.targetNumbers.length > this.ctx.config.STATUS_JOB_THRESHOLD) {
+      return this.startJob(sessionId, command, meta)
+    }
     let reply: { statusId: string; waMessageId: string; contactCount: number }
     try {
       reply = await this.ctx.commands.send(sessionId, 'status.send', command, meta)
@@ -77,6 +80,27 @@ export class StatusService {
       waMessageId: reply.waMessageId,
       contactCount: reply.contactCount,
     }
+  }
+
+  /** A big audience: the connector stores the status and its job, answers, then sends in chunks. */
+  private async startJob(sessionId: string, command: CommandInput<'status.startJob'>, meta: CommandMeta) {
+    try {
+      const reply = await this.ctx.commands.send(sessionId, 'status.startJob', command, meta)
+      return {
+        ...reply,
+        state: 'running' as const,
+        message: `Sending to ${reply.recipientsTotal} contacts in ${reply.chunksTotal} chunks`,
+      }
+    } finally {
+      afterCommand(this.ctx)
+    }
+  }
+
+  /** A job, for the admin key or a key of its session (any other key gets the same 404). */
+  async getJob(jobId: string, mayRead: (sessionId: string) => boolean) {
+    const job = await this.ctx.repos.statusJobs.get(jobId)
+    if (!job || !mayRead(job.sessionId)) throw appError('jobNotFound')
+    return toJobView(job)
   }
 
   /**

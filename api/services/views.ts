@@ -1,6 +1,7 @@
-import type { SessionRecord, StatusRecord } from '../../shared/db/types.js'
+import type { SessionRecord, StatusJobRecord, StatusRecord } from '../../shared/db/types.js'
 import { iso } from '../../shared/presenters.js'
 import type { SessionView, StatusView } from '../../shared/schemas.js'
+import { jobProgress } from '../../shared/status-jobs.js'
 
 /** Records → the shapes clients see, for what only the API presents. Times become ISO strings. */
 
@@ -49,3 +50,29 @@ export const toStatusView = (status: StatusRecord & { viewerCount: number }): St
 })
 
 export { toViewer } from '../../shared/presenters.js'
+
+/** A big audience's send as GET /api/jobs/{jobId} answers it: counts, then each chunk's outcome. */
+export const toJobView = (job: StatusJobRecord) => {
+  const { sessionId, jobId, statusId, waMessageId, state, ...counts } = jobProgress(job)
+  return {
+    jobId,
+    sessionId,
+    statusId,
+    waMessageId,
+    state,
+    ...counts,
+    chunkSize: job.chunkSize,
+    chunks: job.chunks.map((chunk, index) => ({
+      index,
+      size: chunk.size,
+      state: chunk.state,
+      attempts: chunk.attempts,
+      error: chunk.error,
+      sentAt: isoOrNull(chunk.sentAt),
+    })),
+    error: job.error,
+    createdAt: iso(job.createdAt),
+    updatedAt: iso(job.updatedAt),
+    finishedAt: isoOrNull(job.finishedAt),
+  }
+}

@@ -28,6 +28,7 @@ describe('migrate', () => {
       'schema_migrations',
       'sessions',
       'status_archive',
+      'status_jobs',
       'status_versions',
       'status_viewers',
       'statuses',

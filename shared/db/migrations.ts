@@ -286,6 +286,29 @@ export const migrations: readonly Migration[] = [
     name: 'webhooks can be paused',
     statements: ['ALTER TABLE webhooks ADD COLUMN active INTEGER NOT NULL DEFAULT 1'],
   },
+  {
+    version: 11,
+    name: 'status send jobs',
+    statements: [
+      // A big audience's chunked send; `chunks` is a JSON array of per-chunk outcomes (a few dozen).
+      `CREATE TABLE status_jobs (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        status_id TEXT NOT NULL,
+        wa_message_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        chunk_size INTEGER NOT NULL,
+        recipients_total INTEGER NOT NULL,
+        chunks TEXT NOT NULL,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      )`,
+      // What a session's connection resumes when it opens.
+      'CREATE INDEX status_jobs_session_state ON status_jobs (session_id, state, created_at)',
+    ],
+  },
 ]
 
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,3 +1,4 @@
+import type { StatusJobState } from '../events.js'
 import type { AuthMethod, SessionState, StatusState, StatusType } from '../schemas.js'
 
 /** Rows as the repositories return them. Times are epoch milliseconds. */
@@ -300,6 +301,49 @@ export interface ScheduledStatusesRepo {
   deleteAllForSession(sessionId: string): Promise<void>
 }
 
+export type StatusJobChunkState = 'pending' | 'sent' | 'failed'
+
+/** One stanza of a job: which slice of the audience, and how its sending went. */
+export interface StatusJobChunk {
+  size: number
+  state: StatusJobChunkState
+  attempts: number
+  /** The last failure (an error ack, a timeout, the connection closing); kept once it succeeded. */
+  error: string | null
+  sentAt: number | null
+}
+
+/**
+ * A big audience's send. The recipients are the status's `targetNumbers` without the account's
+ * own number, in order; chunk i is the i-th slice of `chunkSize`, so nothing but the chunks'
+ * outcomes needs storing, and a connector taking the session over resumes at the first chunk
+ * not sent, with the same message id.
+ */
+export interface StatusJobRecord {
+  sessionId: string
+  id: string
+  statusId: string
+  waMessageId: string
+  state: StatusJobState
+  chunkSize: number
+  recipientsTotal: number
+  chunks: StatusJobChunk[]
+  error: string | null
+  createdAt: number
+  updatedAt: number
+  finishedAt: number | null
+}
+
+export interface StatusJobsRepo {
+  insert(record: StatusJobRecord): Promise<void>
+  get(id: string): Promise<StatusJobRecord | null>
+  /** A session's jobs still running (to resume when its connection opens), oldest first. */
+  running(sessionId: string): Promise<StatusJobRecord[]>
+  /** Stores the chunks' outcomes and the job's state; false when the job is gone. */
+  save(record: StatusJobRecord): Promise<boolean>
+  deleteAllForSession(sessionId: string): Promise<void>
+}
+
 export interface WebhookRecord {
   id: string
   /** null: every session's events. */
@@ -464,6 +508,7 @@ export interface Repositories {
   analytics: AnalyticsRepo
   audiences: AudiencesRepo
   scheduled: ScheduledStatusesRepo
+  statusJobs: StatusJobsRepo
   webhooks: WebhooksRepo
   apiKeys: ApiKeysRepo
   contacts: ContactsRepo

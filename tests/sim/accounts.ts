@@ -71,6 +71,8 @@ export class SimAccount {
   readonly simulated = new Map<number, SignalDevice>()
   readonly companions = new Map<number, CompanionDevice>()
   statusAck: StatusAckMode = 'ok'
+  /** Acks for the next status stanzas, in order (one each), before `statusAck` applies again. */
+  readonly statusAckQueue: StatusAckMode[] = []
   /** Answers to the device-list (usync) and key-bundle queries of its clients come this late. */
   queryDelayMs = 0
   readonly received: ReceivedStatus[] = []

@@ -51,7 +51,7 @@ export class MessageRouter {
     const id = node.attrs.id ?? ''
     const participants = getBinaryNodeChild(node, 'participants')
     const recipients = participants ? getBinaryNodeChildren(participants, 'to') : []
-    const ack = to === STATUS_JID ? sender.statusAck : 'ok'
+    const ack = to === STATUS_JID ? (sender.statusAckQueue.shift() ?? sender.statusAck) : 'ok'
     this.sent.push({
       id,
       to,

@@ -176,6 +176,14 @@ export class WaSimulator implements ConnectionHost {
   }
 
   /**
+   * Answers the next status stanzas of `phone` with these acks, one each in order (a chunk refused,
+   * rate limited, or left unanswered), then `setStatusAck`'s mode again.
+   */
+  queueStatusAcks(phone: string, modes: StatusAckMode[]): void {
+    this.accounts.require(phone).statusAckQueue.push(...modes)
+  }
+
+  /**
    * Delays the answers to the device-list (usync) and key-bundle queries the clients of `phone`
    * send, which Baileys makes before writing a status stanza: a slow preparation, as for a large
    * audience. 0 answers at once again.

@@ -6,6 +6,7 @@ import type {
   BinaryNode,
   LIDMapping,
   MiscMessageGenerationOptions,
+  proto,
   UserFacingSocketConfig,
   WAMessage,
 } from '@whiskeysockets/baileys'
@@ -147,6 +148,33 @@ export class FakeWaSocket implements WaSocket {
     if (this.commitGate) await this.commitGate
     const id = options?.messageId ?? `3EB0${Math.random().toString(16).slice(2, 14).toUpperCase()}`
     return { key: { remoteJid: jid, id, fromMe: true } } as WAMessage
+  }
+
+  /** Relayed messages (a job's chunks): what went out with which recipients. */
+  readonly relayed: { jid: string; message: proto.IMessage; messageId: string; statusJidList: string[] }[] =
+    []
+
+  async relayMessage(
+    jid: string,
+    message: proto.IMessage,
+    options: { messageId: string; statusJidList?: string[] },
+  ): Promise<string> {
+    if (this.closed) throw boomError(428, 'Connection Closed')
+    if (this.prepareGate) await this.prepareGate
+    if (this.closed) throw boomError(428, 'Connection Closed')
+    if (this.sendError) throw this.sendError
+    this.relayed.push({
+      jid,
+      message,
+      messageId: options.messageId,
+      statusJidList: options.statusJidList ?? [],
+    })
+    return options.messageId
+  }
+
+  /** No media hosts here: a fake socket cannot upload (jobs in these tests send text). */
+  readonly waUploadToServer: WaSocket['waUploadToServer'] = async () => {
+    throw new Error('the fake socket has no media hosts')
   }
 
   async requestPairingCode(phoneNumber: string): Promise<string> {

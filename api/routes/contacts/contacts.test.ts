@@ -64,12 +64,18 @@ describe('synced contacts', () => {
       '628200000001',
       '628200000002',
     ])
+    // Above STATUS_JOB_THRESHOLD (1,000) "all" goes out as a job.
     await t.repos.contacts.upsertMany('personal', numbers(3, 998), 1)
+    const big = await send()
+    expect(big.status).toBe(202)
+    expect((await body(big)).data).toMatchObject({ recipientsTotal: 1001, chunksTotal: 3, state: 'running' })
+    expect(t.connector.commandsNamed('status.startJob')[0]?.input.targetNumbers).toHaveLength(1001)
+    await t.repos.contacts.upsertMany('personal', numbers(1001, 49_000), 1)
     const tooMany = await send()
     expect(tooMany.status).toBe(400)
     expect(await body(tooMany)).toEqual({
       success: false,
-      error: 'targetNumbers "all": this session has 1001 contacts, a send reaches at most 1000 numbers',
+      error: 'targetNumbers "all": this session has 50001 contacts, a send reaches at most 50000 numbers',
     })
     // Only "all" is a word here: anything else is still a list of numbers.
     const word = await t.json('/api/sessions/personal/send-status', 'POST', {

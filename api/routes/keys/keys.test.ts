@@ -36,6 +36,7 @@ const POLICY: Record<string, string> = {
   'GET /api/sessions/{sessionId}/sent-statuses': 'read path',
   'GET /api/sessions/{sessionId}/status-viewers/{statusId}': 'read path',
   'DELETE /api/sessions/{sessionId}/delete-status/{statusId}': 'send path',
+  'GET /api/jobs/{jobId}': 'read any',
   'GET /api/sessions/{sessionId}/scheduled-statuses': 'read path',
   'DELETE /api/sessions/{sessionId}/scheduled-statuses/{scheduledId}': 'send path',
   'GET /api/sessions/{sessionId}/analytics/statuses/{statusId}': 'read path',
@@ -73,6 +74,7 @@ const PARAMS: Record<string, string> = {
   deliveryId: 'whd_0000000000000000',
   filename: '0123456789abcdef0123456789abcdef.jpg',
   keyId: 'key_000000000000',
+  jobId: 'job_0000000000000000',
 }
 
 type KeyKind = { scopes: string[]; sessionIds?: string[] }

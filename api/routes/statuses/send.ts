@@ -1,6 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { BUS_ERRORS, envelope, errorResponses, jsonBody, jsonContent } from '../../openapi.js'
-import { ScheduledData, SendStatusBody, SendStatusData, SessionParams } from '../../schemas.js'
+import {
+  JobStartedData,
+  ScheduledData,
+  SendStatusBody,
+  SendStatusData,
+  SessionParams,
+} from '../../schemas.js'
 import type { App } from '../../types.js'
 
 const route = createRoute({
@@ -13,11 +19,17 @@ const route = createRoute({
     'media. Answers once WhatsApp has acknowledged the status; 409 when the session is not connected. ' +
     'With `sendAt` the status is checked now and stored, and the connector holding the session sends it ' +
     'then (once, even across restarts; `repeat` daily or weekly): 202 with the `scheduledId`. One whose ' +
-    'time passed while nothing could send it is still sent within SCHEDULE_GRACE_SECONDS, else marked missed.',
+    'time passed while nothing could send it is still sent within SCHEDULE_GRACE_SECONDS, else marked missed. ' +
+    'An audience larger than STATUS_JOB_THRESHOLD (default 1000) is sent as a job: 202 at once with a ' +
+    '`jobId`; the connector sends it in chunks of STATUS_CHUNK_SIZE that share one message id, retrying a ' +
+    'failed chunk with that id; `GET /api/jobs/{jobId}` and the `status-send-progress` event report each chunk.',
   request: { params: SessionParams, body: jsonBody(SendStatusBody) },
   responses: {
     200: jsonContent(envelope(SendStatusData), 'Status sent'),
-    202: jsonContent(envelope(ScheduledData.extend({ message: z.string() })), 'Status scheduled'),
+    202: jsonContent(
+      envelope(z.union([ScheduledData.extend({ message: z.string() }), JobStartedData])),
+      "Status scheduled, or a big audience's send started as a job",
+    ),
     ...errorResponses(400, 404, 409, ...BUS_ERRORS),
   },
 })
@@ -32,5 +44,6 @@ export const registerSendStatus = (app: App) =>
       return c.json({ success: true as const, data }, 202)
     }
     const data = await statuses.send(sessionId, input, { requestId: c.get('requestId') })
+    if ('jobId' in data) return c.json({ success: true as const, data }, 202)
     return c.json({ success: true as const, data }, 200)
   })

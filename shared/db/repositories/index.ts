@@ -8,6 +8,7 @@ import { createContactsRepo } from './contacts.js'
 import { createLidMapRepo } from './lid-map.js'
 import { createScheduledStatusesRepo } from './scheduled.js'
 import { createSessionsRepo } from './sessions.js'
+import { createStatusJobsRepo } from './status-jobs.js'
 import { createStatusesRepo } from './statuses.js'
 import { createStorageUsage } from './storage-usage.js'
 import { createUploadsRepo } from './uploads.js'
@@ -29,6 +30,7 @@ export function createRepositories(client: Client): Repositories {
     analytics: createAnalyticsRepo(client),
     audiences: createAudiencesRepo(client),
     scheduled: createScheduledStatusesRepo(client),
+    statusJobs: createStatusJobsRepo(client),
     webhooks: createWebhooksRepo(client),
     apiKeys: createApiKeysRepo(client),
     contacts: createContactsRepo(client),

@@ -153,7 +153,12 @@ export function createStatusesRepo(
 
     async failStalePending(before, error) {
       const result = await client.execute({
-        sql: `UPDATE statuses SET state = 'failed', error = ? WHERE state = 'pending' AND created_at < ?`,
+        // A big audience's send stays pending while its job runs, however long that takes.
+        sql: `UPDATE statuses SET state = 'failed', error = ?
+              WHERE state = 'pending' AND created_at < ?
+                AND NOT EXISTS (SELECT 1 FROM status_jobs j
+                                WHERE j.session_id = statuses.session_id AND j.status_id = statuses.id
+                                  AND j.state = 'running')`,
         args: [error, before],
       })
       return result.rowsAffected
