@@ -2,6 +2,7 @@ import { generateMessageIDV2 } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import type { CommandInput, CommandReply } from '../shared/commands.js'
 import { appError } from '../shared/errors.js'
+import { chunkSizes } from '../shared/status-jobs.js'
 import { STATUS_BROADCAST_JID } from './jid.js'
 import { ownIdentity } from './linking.js'
 import { lookupLids, settleWithin } from './send-status.js'
@@ -16,6 +17,9 @@ export interface RevokeStatusContext {
   /** From the stanza written to the answer; see STATUS_ACK_TIMEOUT_MS. */
   ackTimeoutMs: number
   prepareTimeoutMs: number
+  /** Audiences above this were sent as jobs, in chunks of `chunkSize`; revokes are chunked alike. */
+  jobThreshold: number
+  chunkSize: number
 }
 
 export type RevokeStatusInput = CommandInput<'status.revoke'>
@@ -33,6 +37,28 @@ export const revokeStatus = async (
   const own = ownIdentity(ctx.sock.authState.creds)
   if (!own.ownJid) throw appError('notConnected')
   const targets = [...new Set(input.targetNumbers)]
+  // A big audience was sent in chunks; its revoke goes the same way, one id for every chunk.
+  const chunks =
+    targets.length > ctx.jobThreshold
+      ? chunkSizes(targets.length, ctx.chunkSize).map((size, i) =>
+          targets.slice(i * ctx.chunkSize, i * ctx.chunkSize + size),
+        )
+      : [targets]
+  const messageId = generateMessageIDV2(own.ownJid)
+  const self = { ownJid: own.ownJid, ownLid: own.ownLid }
+  for (const chunk of chunks) await revokeChunk(ctx, input, chunk, messageId, self)
+  ctx.logger.info({ statusId: input.statusId, chunks: chunks.length }, 'status deleted for everyone')
+  return { revoked: true }
+}
+
+/** One revoke stanza, answered only once the server acked it. */
+const revokeChunk = async (
+  ctx: RevokeStatusContext,
+  input: RevokeStatusInput,
+  targets: string[],
+  messageId: string,
+  own: { ownJid: string; ownLid: string | null },
+): Promise<void> => {
   const resolved = targets.length ? await lookupLids(ctx, targets) : []
   const audience = buildStatusAudience({
     targetNumbers: targets,
@@ -40,7 +66,6 @@ export const revokeStatus = async (
     ownLid: own.ownLid,
     resolved,
   })
-  const messageId = generateMessageIDV2(own.ownJid)
   const watch = ctx.acks.watch(messageId)
   const sending = ctx.sock.sendMessage(
     STATUS_BROADCAST_JID,
@@ -65,6 +90,4 @@ export const revokeStatus = async (
       ? appError('revokeRejected', verdict.code)
       : appError('sendConnectionClosed')
   }
-  ctx.logger.info({ statusId: input.statusId }, 'status deleted for everyone')
-  return { revoked: true }
 }

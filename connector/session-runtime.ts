@@ -350,6 +350,8 @@ export class SessionRuntime {
         logger: this.log,
         ackTimeoutMs: this.deps.config.STATUS_ACK_TIMEOUT_MS,
         prepareTimeoutMs: this.deps.config.STATUS_PREPARE_TIMEOUT_MS,
+        jobThreshold: this.deps.config.STATUS_JOB_THRESHOLD,
+        chunkSize: this.deps.config.STATUS_CHUNK_SIZE,
       },
       input,
     )

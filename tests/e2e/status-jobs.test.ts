@@ -116,6 +116,19 @@ describe.each(MODES)('status jobs (%s)', (mode) => {
         [contacts[0]!.phone, contacts[4]!.phone, contacts[6]!.phone].sort(),
       )
     }, EVENTUALLY)
+
+    // Deleted for everyone: the revoke goes out in the same chunks, under one id of its own.
+    const revoked = await product.api.delete(`/api/sessions/big/delete-status/${statusId}?forEveryone=true`)
+    expect(revoked).toMatchObject({ status: 200, data: { deletedFromWhatsApp: true } })
+    const revokes = sim.sentStanzas(owner.phone).filter((stanza) => stanza.edit === '7')
+    expect(revokes).toHaveLength(3)
+    expect(new Set(revokes.map((stanza) => stanza.id)).size).toBe(1)
+    for (const contact of contacts) {
+      await vi.waitFor(() => {
+        const got = sim.receivedStatuses(contact.phone)
+        expect(got.filter((s) => s.kind === 'revoke' && s.revokedId === waMessageId)).toHaveLength(1)
+      }, EVENTUALLY)
+    }
   })
 
   it('reports a chunk WhatsApp keeps refusing: partial, with who was not reached', async () => {
