@@ -99,4 +99,33 @@ describe('the typed client', () => {
       deletedFromWhatsApp: true,
     })
   })
+
+  it('starts a job for a big audience, saved as an audience, and reads it back', async () => {
+    await t.seedSession('acc1', { state: 'open', ownNumber: '628100000000' })
+    const numbers = Array.from({ length: 1001 }, (_, i) => String(628300000000 + i)).join(',')
+    const audience = await api.audiences.create('acc1', { name: 'Everyone', numbers })
+    expect(audience).toMatchObject({ name: 'Everyone', size: 1001 })
+    expect((await api.audiences.list('acc1')).map((a) => a.audienceId)).toEqual([audience.audienceId])
+    const started = await api.statuses.send('acc1', {
+      type: 'text',
+      content: 'hi',
+      audienceId: audience.audienceId,
+    })
+    if (!('jobId' in started)) throw new Error('a 1,001-number audience is a job')
+    expect(started).toMatchObject({ recipientsTotal: 1001, chunksTotal: 3, state: 'running' })
+    expect(await api.jobs.get(started.jobId)).toMatchObject({ jobId: started.jobId, state: 'running' })
+    await expect(api.jobs.get('job_ffffffffffffffff')).rejects.toMatchObject({ status: 404 })
+
+    const later = await api.statuses.schedule('acc1', {
+      type: 'text',
+      content: 'later',
+      targetNumbers: '628200000001',
+      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+    })
+    expect((await api.statuses.scheduled('acc1')).map((s) => s.scheduledId)).toEqual([later.scheduledId])
+    await api.statuses.cancelScheduled('acc1', later.scheduledId)
+    expect((await api.statuses.scheduled('acc1'))[0]?.state).toBe('cancelled')
+    await api.audiences.delete('acc1', audience.audienceId)
+    expect(await api.audiences.list('acc1')).toEqual([])
+  })
 })

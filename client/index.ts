@@ -10,9 +10,11 @@
 import type { z } from 'zod'
 import type {
   ApiKeyData,
+  AudienceData,
   ConnectionStatusData,
   ContactData,
   ContactsData,
+  CreateAudienceBody,
   CreatedKeyData,
   CreatedWebhookData,
   CreateKeyBody,
@@ -24,9 +26,12 @@ import type {
   DeleteStatusData,
   DeliveryData,
   HealthData,
+  JobData,
+  JobStartedData,
   NewPairingCodeData,
   PairingCodeData,
   QrCodeData,
+  ScheduledData,
   SendStatusBody,
   SendStatusData,
   Session,
@@ -47,7 +52,17 @@ export type SessionInfo = z.infer<typeof Session>
 export type Status = z.infer<typeof StatusView>
 export type StatusViewer = z.infer<typeof Viewer>
 export type CreateSessionInput = z.input<typeof CreateSessionBody>
-export type SendStatusInput = z.input<typeof SendStatusBody>
+export type SendStatusInput = Omit<z.input<typeof SendStatusBody>, 'sendAt' | 'repeat'>
+export type ScheduleStatusInput = SendStatusInput &
+  Required<Pick<z.input<typeof SendStatusBody>, 'sendAt'>> &
+  Pick<z.input<typeof SendStatusBody>, 'repeat'>
+/** A send of up to STATUS_JOB_THRESHOLD numbers, answered once WhatsApp acknowledged it. */
+export type SentStatus = z.infer<typeof SendStatusData>
+/** A bigger audience's send, started as a job (`'jobId' in answer` tells them apart). */
+export type StartedJob = z.infer<typeof JobStartedData>
+export type StatusJob = z.infer<typeof JobData>
+export type ScheduledStatus = z.infer<typeof ScheduledData>
+export type Audience = z.infer<typeof AudienceData>
 export type StatusAnalytics = z.infer<typeof StatusAnalyticsData>
 export type ContactAnalytics = z.infer<typeof ContactsData>
 export type DailyAnalytics = z.infer<typeof DailyData>
@@ -146,8 +161,18 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
     },
 
     statuses: {
+      /** Sent and acknowledged, or (above STATUS_JOB_THRESHOLD numbers) a job started: see `jobs.get`. */
       send: (id: string, input: SendStatusInput) =>
-        call<z.infer<typeof SendStatusData>>('POST', `${session(id)}/send-status`, input),
+        call<SentStatus | StartedJob>('POST', `${session(id)}/send-status`, input),
+      /** Sent by the connector at `sendAt` (ISO time), once or `repeat`ed daily or weekly. */
+      schedule: (id: string, input: ScheduleStatusInput) =>
+        call<ScheduledStatus & { message: string }>('POST', `${session(id)}/send-status`, input),
+      scheduled: (id: string) => call<ScheduledStatus[]>('GET', `${session(id)}/scheduled-statuses`),
+      cancelScheduled: (id: string, scheduledId: string) =>
+        call<{ scheduledId: string; message: string }>(
+          'DELETE',
+          `${session(id)}/scheduled-statuses/${segment(scheduledId)}`,
+        ),
       /** Statuses of the retention window, newest first: all, or a page. */
       list: (id: string) => call<Status[]>('GET', `${session(id)}/sent-statuses`),
       listPage: (id: string, options: PageOptions) => page<Status>(`${session(id)}/sent-statuses`, options),
@@ -163,6 +188,23 @@ export const createClient = ({ baseUrl, apiKey, fetch: fetchImpl = fetch }: Clie
         call<z.infer<typeof DeleteStatusData>>(
           'DELETE',
           `${session(id)}/delete-status/${segment(statusId)}${options.forEveryone ? '?forEveryone=true' : ''}`,
+        ),
+    },
+
+    /** Big audiences' sends: progress and each chunk's outcome. */
+    jobs: {
+      get: (jobId: string) => call<StatusJob>('GET', `/api/jobs/${segment(jobId)}`),
+    },
+
+    /** Saved lists of numbers, sent to with `audienceId` instead of `targetNumbers`. */
+    audiences: {
+      create: (id: string, input: z.input<typeof CreateAudienceBody>) =>
+        call<Audience>('POST', `${session(id)}/audiences`, input),
+      list: (id: string) => call<Audience[]>('GET', `${session(id)}/audiences`),
+      delete: (id: string, audienceId: string) =>
+        call<{ audienceId: string; message: string }>(
+          'DELETE',
+          `${session(id)}/audiences/${segment(audienceId)}`,
         ),
     },
 

@@ -1,5 +1,6 @@
 import type { ContactReach, DayTotals } from '../../api/services/session-analytics.js'
 import type { StatusAnalytics } from '../../api/services/status-analytics.js'
+import type { StatusJobProgress } from '../../shared/events.js'
 import type { SessionView, StatusView, Viewer } from '../../shared/schemas.js'
 
 // The analytics shapes are the API's own (type imports: no server code reaches the bundle).
@@ -63,6 +64,17 @@ export interface SendResult {
   message: string
   waMessageId: string
   contactCount: number
+}
+
+/** A big audience's send answered 202: the connector sends it chunk by chunk. */
+export interface JobStarted {
+  jobId: string
+  statusId: string
+  waMessageId: string
+  recipientsTotal: number
+  chunksTotal: number
+  state: 'running'
+  message: string
 }
 
 export interface ContactAnalytics {
@@ -157,7 +169,8 @@ export class Api {
       `/api/sessions/${encodeURIComponent(id)}/status-viewers/${encodeURIComponent(statusId)}`,
     )
   sendStatus = (id: string, body: SendStatusInput) =>
-    this.call<SendResult>('POST', `/api/sessions/${encodeURIComponent(id)}/send-status`, body)
+    this.call<SendResult | JobStarted>('POST', `/api/sessions/${encodeURIComponent(id)}/send-status`, body)
+  job = (jobId: string) => this.call<StatusJobProgress>('GET', `/api/jobs/${encodeURIComponent(jobId)}`)
   deleteStatus = (id: string, statusId: string, forEveryone = false) =>
     this.call<unknown>(
       'DELETE',

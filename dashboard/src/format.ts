@@ -3,7 +3,7 @@
 const PHONE = /^\d{10,15}$/
 
 /** The most numbers one send takes (MAX_TARGET_NUMBERS in shared/schemas.ts). */
-export const MAX_AUDIENCE = 1000
+export const MAX_AUDIENCE = 50_000
 
 export interface Audience {
   /** Unique numbers in the order pasted, a leading + removed. */

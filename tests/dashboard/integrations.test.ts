@@ -182,4 +182,28 @@ describe('dashboard integrations', () => {
     expect(problems.take()).toEqual(NO_PROBLEMS)
     await context.close()
   })
+
+  it("follows a big audience's job chunk by chunk in the composer", async () => {
+    const contacts = ['15550050012', '15550050013'].map((phone) => bed.sim.createAccount({ phone }))
+    const owner = bed.sim.createAccount({ phone: '15550050011' })
+    // One number per chunk and a pause long enough to see the first chunk reported alone.
+    const product = await bed.startProduct({
+      env: { STATUS_JOB_THRESHOLD: '1', STATUS_CHUNK_SIZE: '1', STATUS_CHUNK_PAUSE_MS: '1500' },
+    })
+    await linkByQr(product, bed.sim, { sessionId: 'many', phone: owner.phone })
+    const { context, page, problems } = await openSignedIn(browser, product.api.baseUrl, product.apiKey)
+    await page.locator('[data-session="many"]').click()
+    await page.getByLabel('Status text').fill('For a crowd')
+    await page.getByLabel('Audience', { exact: true }).fill(contacts.map((c) => c.phone).join(', '))
+    await page.getByRole('button', { name: 'Post status' }).click()
+    const progress = page.getByTestId('job-progress')
+    await progress.getByText('Sending to 2 contacts in 2 chunks: 1 reached').waitFor(UI)
+    expect(await progress.locator('progress').getAttribute('value')).toBe('1')
+    await page.getByTestId('send-outcome').getByText('Sent to 2 contacts.').waitFor(UI)
+    for (const contact of contacts) {
+      await vi.waitFor(() => expect(bed.sim.receivedStatuses(contact.phone)).toHaveLength(1), EVENTUALLY)
+    }
+    expect(problems.take()).toEqual(NO_PROBLEMS)
+    await context.close()
+  })
 })

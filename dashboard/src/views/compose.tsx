@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
+import type { StatusJobProgress } from '../../../shared/events.js'
 import type { SessionView } from '../../../shared/schemas.js'
 import { type Api, ApiError, type SavedAudience, type SendResult, type SendStatusInput } from '../api.js'
 import { BACKGROUNDS, FONTS, fontFor, MAX_AUDIENCE, parseAudience } from '../format.js'
+import type { Live } from '../live.js'
 
 type Kind = SendStatusInput['type']
 
@@ -14,6 +16,8 @@ const KINDS: { kind: Kind; label: string }[] = [
 
 type Outcome =
   | { state: 'sent'; result: SendResult }
+  /** A big audience, sent chunk by chunk by the connector (`status-send-progress`). */
+  | { state: 'job'; job: StatusJobProgress }
   | { state: 'scheduled'; at: string }
   | { state: 'failed'; title: string; message: string }
   | { state: 'sending'; step: string }
@@ -31,12 +35,13 @@ const failure = (error: unknown): Outcome => {
 /** Compose a status: text with colour and font (previewed), a file from disk, or a media URL. */
 interface ComposeProps {
   api: Api
+  live: Live
   session: SessionView
   /** After every send that reached the API, whatever it answered. */
   onSettled: () => void
 }
 
-export const Compose = ({ api, session, onSettled }: ComposeProps) => {
+export const Compose = ({ api, live, session, onSettled }: ComposeProps) => {
   const [kind, setKind] = useState<Kind>('text')
   const [text, setText] = useState('')
   const [background, setBackground] = useState(BACKGROUNDS[0]!)
@@ -76,6 +81,28 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
       setSaveNote({ text: (error as Error).message, error: true })
     }
   }
+  // A job's progress arrives after each chunk; read once too, for what went before the listener.
+  const jobId = outcome?.state === 'job' ? outcome.job.jobId : null
+  useEffect(() => {
+    if (!jobId) return
+    const follow = (job: StatusJobProgress) => {
+      if (job.jobId !== jobId) return
+      setOutcome((current) =>
+        current?.state === 'job' &&
+        current.job.jobId === jobId &&
+        (current.job.state === 'running' || job.state !== 'running')
+          ? { state: 'job', job }
+          : current,
+      )
+      if (job.state !== 'running') onSettled()
+    }
+    const read = () => api.job(jobId).then(follow, () => {})
+    const stops = [live.on('status-send-progress', follow), live.onResync(read)]
+    read()
+    return () => {
+      for (const stop of stops) stop()
+    }
+  }, [api, live, jobId])
   const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file])
   useEffect(() => () => (preview ? URL.revokeObjectURL(preview) : undefined), [preview])
 
@@ -84,7 +111,8 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
     (kind === 'text' ? text.trim() !== '' : kind === 'url' ? url.trim() !== '' : file !== null) &&
     audience.invalid.length === 0 &&
     !tooMany &&
-    outcome?.state !== 'sending'
+    outcome?.state !== 'sending' &&
+    !(outcome?.state === 'job' && outcome.job.state === 'running')
 
   const submit = async (event: Event) => {
     event.preventDefault()
@@ -116,7 +144,22 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
       }
       setOutcome({ state: 'sending', step: 'Sending to WhatsApp…' })
       const result = await api.sendStatus(session.sessionId, body)
-      setOutcome({ state: 'sent', result })
+      if ('jobId' in result) {
+        const { message: _, ...started } = result
+        setOutcome({
+          state: 'job',
+          job: {
+            ...started,
+            sessionId: session.sessionId,
+            recipientsSent: 0,
+            recipientsFailed: 0,
+            chunksSent: 0,
+            chunksFailed: 0,
+          },
+        })
+      } else {
+        setOutcome({ state: 'sent', result })
+      }
       onSettled()
       if (kind === 'text') setText('')
       setFile(null)
@@ -352,6 +395,7 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
             Sent to {outcome.result.contactCount} contact{outcome.result.contactCount === 1 ? '' : 's'}.
           </p>
         )}
+        {outcome?.state === 'job' && <JobProgress job={outcome.job} />}
         {outcome?.state === 'scheduled' && (
           <p class="success">Scheduled for {new Date(outcome.at).toLocaleString()}.</p>
         )}
@@ -362,5 +406,45 @@ export const Compose = ({ api, session, onSettled }: ComposeProps) => {
         )}
       </div>
     </form>
+  )
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`
+
+/** Where a big audience's send stands, chunk by chunk, and how it ended. */
+const JobProgress = ({ job }: { job: StatusJobProgress }) => {
+  const done = job.chunksSent + job.chunksFailed
+  if (job.state === 'running') {
+    return (
+      <div class="progress" data-testid="job-progress">
+        <label for="job-progress-bar">
+          Sending to {plural(job.recipientsTotal, 'contact')} in {plural(job.chunksTotal, 'chunk')}:{' '}
+          {job.recipientsSent} reached
+        </label>
+        <progress id="job-progress-bar" max={job.chunksTotal} value={done} />
+        <span>
+          {done} / {job.chunksTotal}
+        </span>
+      </div>
+    )
+  }
+  if (job.state === 'completed') {
+    return <p class="success">Sent to {plural(job.recipientsSent, 'contact')}.</p>
+  }
+  if (job.state === 'partial') {
+    return (
+      <p class="error" role="alert">
+        <b>Partly sent:</b> {job.recipientsSent} of {job.recipientsTotal} contacts reached;{' '}
+        {plural(job.chunksFailed, 'chunk')} WhatsApp did not accept.
+      </p>
+    )
+  }
+  return (
+    <p class="error" role="alert">
+      <b>{job.state === 'cancelled' ? 'Cancelled' : 'Not sent'}:</b>{' '}
+      {job.state === 'cancelled'
+        ? 'the status was deleted while it was being sent.'
+        : 'WhatsApp accepted no chunk.'}
+    </p>
   )
 }

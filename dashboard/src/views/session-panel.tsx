@@ -132,7 +132,7 @@ export const SessionPanel = ({ api, live, session, statusId, onChanged }: Sessio
       ) : (
         <>
           {session.connected ? (
-            <Compose api={api} session={session} onSettled={() => setSends((n) => n + 1)} />
+            <Compose api={api} live={live} session={session} onSettled={() => setSends((n) => n + 1)} />
           ) : (
             <section class="card">
               <h2>Post a status</h2>
