@@ -251,3 +251,62 @@ describe('status jobs across a restart (embedded)', () => {
     }
   })
 })
+
+/** In split mode the connector taking a session over finishes its job, same id. */
+describe('status jobs when their connector leaves (split)', () => {
+  let bed: Testbed
+
+  beforeEach(async () => {
+    bed = await startTestbed({ mode: 'split' })
+  })
+
+  afterEach(async () => {
+    await bed?.close()
+  })
+
+  it('is finished by the connector that takes the session over', async () => {
+    const { sim } = bed
+    const contacts = Array.from({ length: 5 }, (_, i) => sim.createAccount({ phone: contactPhone(80 + i) }))
+    const owner = sim.createAccount({ phone: '15550060500' })
+    // The pause after the first chunk outlasts the test: only a takeover sends the second.
+    const product = await bed.startProduct({ env: { ...JOB_ENV, STATUS_CHUNK_PAUSE_MS: '600000' } })
+    await linkByQr(product, sim, { sessionId: 'moving', phone: owner.phone })
+    const started = await product.api.post<{ jobId: string; waMessageId: string }>(
+      '/api/sessions/moving/send-status',
+      { type: 'text', content: 'Wherever it runs', targetNumbers: contacts.map((c) => c.phone).join(',') },
+    )
+    expect(started.status).toBe(202)
+    const { jobId, waMessageId } = started.data
+    await vi.waitFor(async () => {
+      expect((await product.api.get<JobView>(`/api/jobs/${jobId}`)).data.chunksSent).toBe(1)
+    }, EVENTUALLY)
+    const holderId = (
+      await product.api.get<{ connectorId: string }>('/api/sessions/moving/connection-status')
+    ).data.connectorId
+    const holder = product.connectors.find((c) => c.connectorId === holderId)
+    expect(holder).toBeDefined()
+    await holder!.stop()
+
+    const job = await vi.waitFor(
+      async () => {
+        const view = (await product.api.get<JobView>(`/api/jobs/${jobId}`)).data
+        expect(view.state).toBe('completed')
+        return view
+      },
+      { ...EVENTUALLY, timeout: 30_000 },
+    )
+    expect(job).toMatchObject({ recipientsSent: 5, chunksSent: 2 })
+    const other = product.connectors.find((c) => c.connectorId !== holderId)!
+    await vi.waitFor(async () => {
+      const status = await product.api.get<{ connectorId: string }>('/api/sessions/moving/connection-status')
+      expect(status.data.connectorId).toBe(other.connectorId)
+    }, EVENTUALLY)
+    expect(sim.sentStanzas(owner.phone).filter((stanza) => stanza.id === waMessageId)).toHaveLength(2)
+    for (const contact of contacts) {
+      await vi.waitFor(
+        () => expect(sim.receivedStatuses(contact.phone).filter((s) => s.id === waMessageId)).toHaveLength(1),
+        EVENTUALLY,
+      )
+    }
+  })
+})
