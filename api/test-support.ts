@@ -70,6 +70,9 @@ export const testResolver: HostResolver = async (hostname) => {
   return found
 }
 
+const SENT_MESSAGE_ID = '3EB0C78C1A4A5B2D8F9E'
+const JOB_MESSAGE_ID = '3EB0C78C1A4A5B2D8F9F'
+
 type Reply<N extends CommandName> = (input: CommandInput<N>, command: CommandEnvelope<N>) => unknown
 
 /**
@@ -105,6 +108,31 @@ export class FakeConnector {
     return this.defaultReply(command)
   }
 
+  /** The row the connector would store for a send it took on. */
+  private storeStatus(
+    input: CommandInput<'status.send'>,
+    outcome: { state: 'sent' | 'pending'; contactCount: number },
+    waMessageId = SENT_MESSAGE_ID,
+  ) {
+    const now = this.clock()
+    return this.repos.statuses.insert({
+      sessionId: input.sessionId,
+      type: input.type,
+      content: input.content,
+      caption: input.caption ?? '',
+      backgroundColor: input.backgroundColor ?? null,
+      font: input.font ?? null,
+      targetNumbers: input.targetNumbers.join(','),
+      contactCount: outcome.contactCount,
+      waMessageId,
+      state: outcome.state,
+      error: null,
+      mediaFilename: input.type === 'image' || input.type === 'video' ? input.content : null,
+      createdAt: now,
+      expiresAt: now + 24 * 3_600_000,
+    })
+  }
+
   private async defaultReply(command: CommandEnvelope): Promise<unknown> {
     switch (command.name) {
       case 'session.delete':
@@ -117,22 +145,9 @@ export class FakeConnector {
       }
       case 'status.send': {
         const input = command.input as CommandInput<'status.send'>
-        const now = this.clock()
-        const status = await this.repos.statuses.insert({
-          sessionId: input.sessionId,
-          type: input.type,
-          content: input.content,
-          caption: input.caption ?? '',
-          backgroundColor: input.backgroundColor ?? null,
-          font: input.font ?? null,
-          targetNumbers: input.targetNumbers.join(','),
-          contactCount: input.targetNumbers.length,
-          waMessageId: '3EB0C78C1A4A5B2D8F9E',
+        const status = await this.storeStatus(input, {
           state: 'sent',
-          error: null,
-          mediaFilename: input.type === 'image' || input.type === 'video' ? input.content : null,
-          createdAt: now,
-          expiresAt: now + 24 * 3_600_000,
+          contactCount: input.targetNumbers.length,
         })
         return {
           statusId: status.id,
@@ -144,30 +159,15 @@ export class FakeConnector {
       case 'status.startJob': {
         // Stores the pending status and a running job of one chunk per 500 numbers, as the real one.
         const input = command.input as CommandInput<'status.startJob'>
-        const now = this.clock()
-        const status = await this.repos.statuses.insert({
-          sessionId: input.sessionId,
-          type: input.type,
-          content: input.content,
-          caption: input.caption ?? '',
-          backgroundColor: input.backgroundColor ?? null,
-          font: input.font ?? null,
-          targetNumbers: input.targetNumbers.join(','),
-          contactCount: 0,
-          waMessageId: '3EB0C78C1A4A5B2D8F9F',
-          state: 'pending',
-          error: null,
-          mediaFilename: null,
-          createdAt: now,
-          expiresAt: now + 24 * 3_600_000,
-        })
+        const status = await this.storeStatus(input, { state: 'pending', contactCount: 0 }, JOB_MESSAGE_ID)
+        const now = status.createdAt
         const sizes = chunkSizes(input.targetNumbers.length, 500)
         const jobId = `job_${randomHex(8)}`
         await this.repos.statusJobs.insert({
           sessionId: input.sessionId,
           id: jobId,
           statusId: status.id,
-          waMessageId: '3EB0C78C1A4A5B2D8F9F',
+          waMessageId: JOB_MESSAGE_ID,
           state: 'running',
           chunkSize: 500,
           recipientsTotal: input.targetNumbers.length,
@@ -180,7 +180,7 @@ export class FakeConnector {
         return {
           jobId,
           statusId: status.id,
-          waMessageId: '3EB0C78C1A4A5B2D8F9F',
+          waMessageId: JOB_MESSAGE_ID,
           recipientsTotal: input.targetNumbers.length,
           chunksTotal: sizes.length,
         }

@@ -112,9 +112,34 @@ const prepareAndStore = async (
   }
 
   const messageId = generateMessageIDV2(ownJid)
+  const row = await insertPendingStatus(ctx, input, {
+    targets,
+    messageId,
+    mediaFilename: content.mediaFilename,
+  })
+  return {
+    send: { ctx, row, messageId, contactCount: audience.contactCount },
+    content,
+    statusJidList: audience.statusJidList,
+  }
+}
+
+/**
+ * The row of a status about to go out: `pending`, with the message id chosen up front so a
+ * receipt can never arrive for a status we do not know.
+ */
+export const insertPendingStatus = (
+  ctx: Pick<SendStatusContext, 'sessionId' | 'repos' | 'now' | 'retentionMs'>,
+  input: SendStatusInput,
+  {
+    targets,
+    messageId,
+    mediaFilename,
+  }: { targets: string[]; messageId: string; mediaFilename: string | null },
+): Promise<StatusRecord> => {
   const createdAt = ctx.now()
-  const row = await repos.statuses.insert({
-    sessionId,
+  return ctx.repos.statuses.insert({
+    sessionId: ctx.sessionId,
     type: input.type,
     content: input.content,
     caption: input.caption ?? '',
@@ -125,15 +150,10 @@ const prepareAndStore = async (
     waMessageId: messageId,
     state: 'pending',
     error: null,
-    mediaFilename: content.mediaFilename,
+    mediaFilename,
     createdAt,
     expiresAt: createdAt + ctx.retentionMs,
   })
-  return {
-    send: { ctx, row, messageId, contactCount: audience.contactCount },
-    content,
-    statusJidList: audience.statusJidList,
-  }
 }
 
 /** Writes the stanza and waits for the verdict, each within its own bound. */

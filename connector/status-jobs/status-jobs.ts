@@ -13,7 +13,7 @@ import { backoffDelay } from '../backoff.js'
 import { jidUser, normalizeUserJid } from '../jid.js'
 import { ownIdentity } from '../linking.js'
 import type { MediaInUse } from '../retention.js'
-import { announceSent, lookupLids, settleWithin } from '../send-status.js'
+import { announceSent, insertPendingStatus, lookupLids, settleWithin } from '../send-status.js'
 import { buildStatusAudience } from '../status-audience.js'
 import { type PreparedStatusContent, prepareStatusContent, type UrlMediaFetcher } from '../status-content.js'
 import { type ChunkConnection, relayChunk } from './relay-chunk.js'
@@ -102,23 +102,12 @@ export class StatusJobs {
       const targets = [...new Set(input.targetNumbers)]
       const recipients = jobRecipients(targets, own.ownJid)
       const messageId = generateMessageIDV2(own.ownJid)
-      const now = this.deps.now()
-      const status = await repos.statuses.insert({
-        sessionId,
-        type: input.type,
-        content: input.content,
-        caption: input.caption ?? '',
-        backgroundColor: input.backgroundColor ?? null,
-        font: input.font ?? null,
-        targetNumbers: targets.join(','),
-        contactCount: 0,
-        waMessageId: messageId,
-        state: 'pending',
-        error: null,
-        mediaFilename: content.mediaFilename,
-        createdAt: now,
-        expiresAt: now + config.STATUS_RETENTION_HOURS * 3_600_000,
-      })
+      const status = await insertPendingStatus(
+        { sessionId, repos, now: this.deps.now, retentionMs: config.STATUS_RETENTION_HOURS * 3_600_000 },
+        input,
+        { targets, messageId, mediaFilename: content.mediaFilename },
+      )
+      const now = status.createdAt
       const job: StatusJobRecord = {
         sessionId,
         id: `job_${randomHex(8)}`,
