@@ -151,7 +151,7 @@ export class FakeConnector {
         })
         return {
           statusId: status.id,
-          waMessageId: '3EB0C78C1A4A5B2D8F9E',
+          waMessageId: SENT_MESSAGE_ID,
           contactCount: status.contactCount,
           type: input.type,
         }
