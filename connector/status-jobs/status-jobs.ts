@@ -15,7 +15,12 @@ import { ownIdentity } from '../linking.js'
 import type { MediaInUse } from '../retention.js'
 import { announceSent, insertPendingStatus, lookupLids, settleWithin } from '../send-status.js'
 import { buildStatusAudience } from '../status-audience.js'
-import { type PreparedStatusContent, prepareStatusContent, type UrlMediaFetcher } from '../status-content.js'
+import {
+  type PreparedStatusContent,
+  prepareStatusContent,
+  type StatusContentInput,
+  type UrlMediaFetcher,
+} from '../status-content.js'
 import { type ChunkConnection, relayChunk } from './relay-chunk.js'
 import { generateStatusMessage } from './status-message.js'
 
@@ -60,7 +65,11 @@ const MAX_RETRY_WAIT_MS = 10 * 60_000
 interface ActiveJob {
   job: StatusJobRecord
   recipients: string[]
+  /** What the content is read from again when a try consumed its media stream and failed. */
+  source: StatusContentInput
   content: PreparedStatusContent
+  /** A try has read `content` (a media stream can be read once). */
+  contentUsed: boolean
   options: { backgroundColor?: string | undefined; font?: number | undefined }
   /** Generated (media uploaded) on the first chunk, then relayed by every chunk. */
   message: proto.IMessage | null
@@ -94,6 +103,10 @@ export class StatusJobs {
     if (!own.ownJid) throw appError('notConnected')
     const usesUpload = input.type === 'image' || input.type === 'video'
     const release = usesUpload ? this.deps.mediaInUse?.claim(input.content) : undefined
+    // Claimed before its row exists: a resume reading the running jobs meanwhile leaves it alone.
+    const jobId = `job_${randomHex(8)}`
+    this.active.add(jobId)
+    let enqueued = false
     try {
       const content = await prepareStatusContent(input, {
         media: this.deps.media,
@@ -110,7 +123,7 @@ export class StatusJobs {
       const now = status.createdAt
       const job: StatusJobRecord = {
         sessionId,
-        id: `job_${randomHex(8)}`,
+        id: jobId,
         statusId: status.id,
         waMessageId: messageId,
         state: 'running',
@@ -127,7 +140,16 @@ export class StatusJobs {
         { statusId: status.id, jobId: job.id, recipients: recipients.length, chunks: job.chunks.length },
         'status job started',
       )
-      this.enqueue({ job, recipients, content, options: input, message: null })
+      this.enqueue({
+        job,
+        recipients,
+        source: input,
+        content,
+        contentUsed: false,
+        options: input,
+        message: null,
+      })
+      enqueued = true
       return {
         jobId: job.id,
         statusId: status.id,
@@ -137,6 +159,7 @@ export class StatusJobs {
       }
     } finally {
       release?.()
+      if (!enqueued) this.active.delete(jobId)
     }
   }
 
@@ -145,34 +168,43 @@ export class StatusJobs {
     this.stopped = false
     const jobs = await this.deps.repos.statusJobs.running(this.deps.sessionId)
     for (const job of jobs) {
+      // Claimed at once: two opens in quick succession must not send one job twice.
       if (this.active.has(job.id)) continue
-      const status = await this.deps.repos.statuses.get(this.deps.sessionId, job.statusId)
-      if (!status) {
-        await this.finish(job, null)
-        continue
-      }
-      let content: PreparedStatusContent
-      try {
-        content = await prepareStatusContent(
-          { type: status.type, content: status.content, caption: status.caption },
-          { media: this.deps.media, fetchUrl: this.deps.fetchUrl },
-        )
-      } catch (error) {
-        await this.finish(job, status, error instanceof Error ? error.message : String(error))
-        continue
-      }
-      const targets = status.targetNumbers ? status.targetNumbers.split(',') : []
-      this.deps.logger.info({ jobId: job.id, statusId: status.id }, 'resuming status job')
-      this.enqueue({
-        job,
-        recipients: jobRecipients(targets, ownJid),
-        content,
-        options: {
-          backgroundColor: status.backgroundColor ?? undefined,
-          font: status.font ?? undefined,
-        },
-        message: null,
+      this.active.add(job.id)
+      const resumed = await this.resumable(job, ownJid).catch((error) => {
+        this.deps.logger.error({ err: error, jobId: job.id }, 'resuming a status job failed')
+        return null
       })
+      if (resumed) this.enqueue(resumed)
+      else this.active.delete(job.id)
+    }
+  }
+
+  /** What a stored job needs to go on, or null when it ended here (its status gone or unreadable). */
+  private async resumable(job: StatusJobRecord, ownJid: string): Promise<ActiveJob | null> {
+    const status = await this.deps.repos.statuses.get(this.deps.sessionId, job.statusId)
+    if (!status) {
+      await this.finish(job, null)
+      return null
+    }
+    const source = { type: status.type, content: status.content, caption: status.caption }
+    let content: PreparedStatusContent
+    try {
+      content = await prepareStatusContent(source, { media: this.deps.media, fetchUrl: this.deps.fetchUrl })
+    } catch (error) {
+      await this.finish(job, status, error instanceof Error ? error.message : String(error))
+      return null
+    }
+    const targets = status.targetNumbers ? status.targetNumbers.split(',') : []
+    this.deps.logger.info({ jobId: job.id, statusId: status.id }, 'resuming status job')
+    return {
+      job,
+      recipients: jobRecipients(targets, ownJid),
+      source,
+      content,
+      contentUsed: false,
+      options: { backgroundColor: status.backgroundColor ?? undefined, font: status.font ?? undefined },
+      message: null,
     }
   }
 
@@ -260,6 +292,13 @@ export class StatusJobs {
     const own = ownIdentity(conn.sock.authState.creds)
     if (!own.ownJid) return { ok: false as const, error: appError('notConnected').message }
     if (!active.message) {
+      if (active.contentUsed) {
+        const media = { media: this.deps.media, fetchUrl: this.deps.fetchUrl }
+        const again = await prepareStatusContent(active.source, media).catch((error: unknown) => error)
+        if (again instanceof Error) return { ok: false as const, error: again.message.slice(0, 200) }
+        active.content = again as PreparedStatusContent
+      }
+      active.contentUsed = true
       const generating = generateStatusMessage(
         conn.sock,
         active.content,
