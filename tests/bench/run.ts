@@ -27,6 +27,9 @@ const BENCHES: { file: string; timeoutMs: number }[] = [
   { file: 'receipt-burst.bench.ts', timeoutMs: 240_000 },
   // Statuses to 1,000 contacts from the product and from bare Baileys; about three and a half minutes.
   { file: 'status-send.bench.ts', timeoutMs: 480_000 },
+  // A status to 10,000 contacts as a job beside bare Baileys' one stanza; about twelve minutes,
+  // nearly all of it the simulator making the contacts' keys and decrypting both sends.
+  { file: 'status-job.bench.ts', timeoutMs: 1_200_000 },
   { file: 'http-throughput.bench.ts', timeoutMs: 300_000 },
   { file: 'failover.bench.ts', timeoutMs: 150_000 },
   { file: 'idle-session-memory.bench.ts', timeoutMs: 150_000 },

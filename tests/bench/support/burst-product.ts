@@ -39,6 +39,8 @@ export interface BurstProductOptions {
   simControlUrl: string
   /** The owner's phone number; its simulator account must exist. */
   phone: string
+  /** Product settings on top of the ones below (e.g. `STATUS_CHUNK_SIZE`); they win over them. */
+  env?: Record<string, string>
 }
 
 const SESSION_ID = 'burst'
@@ -60,6 +62,7 @@ const env = {
   // The bench polls the API as fast as the product answers.
   RATE_LIMIT_MAX: String(1_000_000_000),
   HTTP_MAX_CONNECTIONS_PER_IP: '0',
+  ...options.env,
 }
 
 interface Running {

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { Agent, request as httpRequest } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import makeWASocket, { type WASocket } from '@whiskeysockets/baileys'
+import makeWASocket, { type UserFacingSocketConfig, type WASocket } from '@whiskeysockets/baileys'
 import { installSignalConsoleGuard } from '../../../connector/signal-console-guard.js'
 import { waitForUpdate } from '../../sim/connection-updates.js'
 import { silentLogger } from '../../sim/logger.js'
@@ -46,13 +46,16 @@ export const prepareProcess = (): void => {
 
 // ── the simulator ──────────────────────────────────────────────────────────────────────────────
 
+/** Where the simulator listens: a `SimulatorProcess`, or its `info` handed to another process. */
+export type SimulatorAddress = Pick<SimulatorProcess, 'info'>
+
 /**
  * One call to the simulator's control API, on a connection of its own: the simulator can be busy
  * for seconds (decrypting a send for a thousand contacts), long enough for a kept-alive connection
  * to be closed under a request reusing it.
  */
 export const simCall = <T>(
-  sim: SimulatorProcess,
+  sim: SimulatorAddress,
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
@@ -99,6 +102,8 @@ export const createAccounts = async (sim: SimulatorProcess, phones: string[]): P
 
 export interface ProductChild {
   url: string
+  /** The product process (for /proc/<pid>/status). */
+  pid: number
   /** The phone number of the linked account. */
   owner: string
   sessionId: string
@@ -109,15 +114,17 @@ export interface ProductChild {
 
 /**
  * The product (embedded, or split: API and one connector over Redis) with one session linked to
- * `owner`, in its own process (with `BENCH_NODE_ARGS`, e.g. to profile it).
+ * `owner`, in its own process (with `BENCH_NODE_ARGS`, e.g. to profile it). `env`: settings on top
+ * of the bench's own (support/burst-product.ts), e.g. `STATUS_CHUNK_SIZE`.
  */
 export const startProduct = async (
   sim: SimulatorProcess,
   owner: string,
-  { mode = 'embedded' }: { mode?: 'embedded' | 'split' } = {},
+  { mode = 'embedded', env }: { mode?: 'embedded' | 'split'; env?: Record<string, string> } = {},
 ): Promise<ProductChild> => {
   const options: BurstProductOptions = {
     mode,
+    ...(env ? { env } : {}),
     dataDir: await mkdtemp(join(tmpdir(), 'wa-burst-')),
     wsUrl: sim.info.wsUrl,
     simControlUrl: sim.info.controlUrl,
@@ -138,7 +145,7 @@ export const startProduct = async (
       child.stdin?.write('cpu\n')
       return (JSON.parse(await answer) as { cpuMicros: number }).cpuMicros
     }
-    return { ...info, owner, cpuMicros, stop: () => stopChild(child) }
+    return { ...info, pid: child.pid as number, owner, cpuMicros, stop: () => stopChild(child) }
   } catch (error) {
     await stopChild(child)
     throw error
@@ -148,15 +155,15 @@ export const startProduct = async (
 export const agent = new Agent({ keepAlive: true, maxSockets: 4 })
 
 /**
- * One keyed request to the product's API; resolves with the envelope's `data` and when the answer
- * had arrived (before this process parsed it).
+ * One keyed request to the product's API; resolves with the envelope's `data`, when the answer
+ * had arrived (before this process parsed it), its HTTP status and the whole envelope (`nextCursor`).
  */
 export const request = <T>(
   product: ProductChild,
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
-): Promise<{ data: T; receivedAt: number }> =>
+): Promise<{ data: T; receivedAt: number; status: number; body: Record<string, unknown> }> =>
   new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     const outgoing = httpRequest(
@@ -176,10 +183,13 @@ export const request = <T>(
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.once('end', () => {
           const receivedAt = performance.now()
-          const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: T; error?: string }
+          const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            data?: T
+            error?: string
+          } & Record<string, unknown>
           if ((response.statusCode ?? 500) >= 400)
             reject(new Error(`${method} ${path}: ${response.statusCode} ${json.error}`))
-          else resolve({ data: json.data as T, receivedAt })
+          else resolve({ data: json.data as T, receivedAt, status: response.statusCode ?? 200, body: json })
         })
         response.once('error', reject)
       },
@@ -200,11 +210,24 @@ export const api = <T>(
 /** Linking on a busy two-core machine can take a while. */
 const LINK_STEP_MS = 30_000
 
-/** Links a plain Baileys client by QR through the simulator's control API, as the tests' `linkByQr`. */
-export const linkBare = async (sim: SimulatorProcess, owner: string): Promise<WASocket> => {
+/**
+ * Links a plain Baileys client by QR through the simulator's control API, as the tests' `linkByQr`.
+ * `config`: socket settings on top (e.g. a longer keep-alive).
+ */
+export const linkBare = async (
+  sim: SimulatorAddress,
+  owner: string,
+  config: Partial<UserFacingSocketConfig> = {},
+): Promise<WASocket> => {
   const auth = makeMemoryAuthState()
   const connect = () =>
-    makeWASocket({ waWebSocketUrl: sim.info.wsUrl, auth, logger: silentLogger, markOnlineOnConnect: false })
+    makeWASocket({
+      waWebSocketUrl: sim.info.wsUrl,
+      auth,
+      logger: silentLogger,
+      markOnlineOnConnect: false,
+      ...config,
+    })
   const first = connect()
   const closed = waitForUpdate(first, (u) => u.connection === 'close', LINK_STEP_MS)
   const { qr } = await waitForUpdate(first, (u) => !!u.qr, LINK_STEP_MS)
