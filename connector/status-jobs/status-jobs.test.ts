@@ -59,11 +59,14 @@ describe('a status job', () => {
       { state: 'sent', attempts: 1, error: null },
       { state: 'sent', attempts: 2, error: Messages.sendConnectionClosed },
     ])
-    expect(h.eventsOf('status-send-progress', sessionId).at(-1)).toMatchObject({
-      jobId,
-      state: 'completed',
-      recipientsSent: 3,
-    })
+    // The row is saved before the last event goes out.
+    await vi.waitFor(() =>
+      expect(h.eventsOf('status-send-progress', sessionId).at(-1)).toMatchObject({
+        jobId,
+        state: 'completed',
+        recipientsSent: 3,
+      }),
+    )
   })
 
   it('ends as cancelled when its status is deleted meanwhile, sending nothing more', async () => {
@@ -73,8 +76,10 @@ describe('a status job', () => {
     await h.repos.statuses.delete(sessionId, statusId)
     sock.ack(waMessageId)
     await vi.waitFor(async () => expect((await h.repos.statusJobs.get(jobId))?.state).toBe('cancelled'))
+    await vi.waitFor(() =>
+      expect(h.eventsOf('status-send-progress', sessionId).at(-1)).toMatchObject({ state: 'cancelled' }),
+    )
     expect(sock.relayed).toHaveLength(1)
     expect(h.eventsOf('status-sent', sessionId)).toEqual([])
-    expect(h.eventsOf('status-send-progress', sessionId).at(-1)).toMatchObject({ state: 'cancelled' })
   })
 })

@@ -375,10 +375,8 @@ export class StatusJobs {
             : 'failed'
     const lastError = failure ?? job.chunks.findLast((chunk) => chunk.state === 'failed')?.error ?? null
     job.error = job.state === 'cancelled' ? 'The status was deleted while it was being sent' : lastError
-    job.updatedAt = this.deps.now()
-    job.finishedAt = job.updatedAt
-    await repos.statusJobs.save(job)
-    this.deps.logger.info({ ...progress, state: job.state }, 'status job finished')
+    // The status first: whoever sees the job finished finds its status settled too.
+    let announce: StatusRecord | null = null
     if (status) {
       const reached = someSent && job.state !== 'failed'
       const error =
@@ -392,8 +390,13 @@ export class StatusJobs {
         contactCount: progress.recipientsSent,
         error,
       })
-      if (updated && reached) await announceSent(events, sessionId, updated)
+      if (updated && reached) announce = updated
     }
+    job.updatedAt = this.deps.now()
+    job.finishedAt = job.updatedAt
+    await repos.statusJobs.save(job)
+    this.deps.logger.info({ ...progress, state: job.state }, 'status job finished')
+    if (announce) await announceSent(events, sessionId, announce)
     await events.publish({ event: 'status-send-progress', payload: { ...progress, state: job.state } })
   }
 
