@@ -100,16 +100,9 @@ const prepareAndStore = async (
   ownJid: string,
   ownLid: string | null,
 ): Promise<StoredStatus> => {
-  const { sessionId, repos } = ctx
   const content = await prepareStatusContent(input, { media: ctx.media, fetchUrl: ctx.fetchUrl })
   const targets = [...new Set(input.targetNumbers)]
-  const resolved = targets.length ? await lookupLids(ctx, targets) : []
-  const audience = buildStatusAudience({ targetNumbers: targets, ownJid, ownLid, resolved })
-  if (audience.lidPairs.length) {
-    await repos.lidMap
-      .upsertMany(sessionId, audience.lidPairs)
-      .catch((error) => ctx.logger.warn({ err: error }, 'storing LID pairs failed'))
-  }
+  const audience = await addressAudience(ctx, targets, { ownJid, ownLid })
 
   const messageId = generateMessageIDV2(ownJid)
   const row = await insertPendingStatus(ctx, input, {
@@ -122,6 +115,25 @@ const prepareAndStore = async (
     content,
     statusJidList: audience.statusJidList,
   }
+}
+
+/**
+ * The recipient list of a stanza to `targets` (LIDs looked up, see `buildStatusAudience`); the
+ * LID ↔ number pairs learned are stored so viewers can be resolved later.
+ */
+export const addressAudience = async (
+  ctx: Pick<SendStatusContext, 'sessionId' | 'sock' | 'repos' | 'logger'>,
+  targets: string[],
+  own: { ownJid: string; ownLid: string | null },
+) => {
+  const resolved = targets.length ? await lookupLids(ctx, targets) : []
+  const audience = buildStatusAudience({ targetNumbers: targets, ...own, resolved })
+  if (audience.lidPairs.length) {
+    await ctx.repos.lidMap
+      .upsertMany(ctx.sessionId, audience.lidPairs)
+      .catch((error) => ctx.logger.warn({ err: error }, 'storing LID pairs failed'))
+  }
+  return audience
 }
 
 /**

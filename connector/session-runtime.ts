@@ -280,13 +280,8 @@ export class SessionRuntime {
   }
 
   async sendStatus(input: SendStatusInput): Promise<SendStatusReply> {
-    if (this.loggingIn) {
-      // Somebody is waiting for this session: its login need not queue behind the others.
-      this.loginSlot?.hurry()
-      await this.untilOpen(SEND_WAITS_FOR_LOGIN_MS)
-    }
-    const connection = this.connection
-    if (!connection || this.status.state !== 'open') throw appError('notConnected')
+    const connection = await this.openConnectionWithin(this.loggingIn ? SEND_WAITS_FOR_LOGIN_MS : 0)
+    if (!connection) throw appError('notConnected')
     const { config } = this.deps
     return sendStatus(
       {
@@ -326,6 +321,7 @@ export class SessionRuntime {
   /** The open connection, waiting up to `ms` for a linked session logging in; null if none. */
   private async openConnectionWithin(ms: number): Promise<{ sock: WaSocket; acks: StatusAckTracker } | null> {
     if (!this.isOpen && this.active && ms > 0) {
+      // Somebody is waiting for this session: its login need not queue behind the others.
       this.loginSlot?.hurry()
       await this.untilOpen(ms)
     }
@@ -341,8 +337,8 @@ export class SessionRuntime {
   }
 
   async revokeStatus(input: RevokeStatusInput): Promise<CommandReply<'status.revoke'>> {
-    const connection = this.connection
-    if (!connection || this.status.state !== 'open') throw appError('notConnected')
+    const connection = await this.openConnectionWithin(0)
+    if (!connection) throw appError('notConnected')
     return revokeStatus(
       {
         sock: connection.sock,

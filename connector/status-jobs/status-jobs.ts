@@ -13,8 +13,7 @@ import { backoffDelay } from '../backoff.js'
 import { jidUser, normalizeUserJid } from '../jid.js'
 import { ownIdentity } from '../linking.js'
 import type { MediaInUse } from '../retention.js'
-import { announceSent, insertPendingStatus, lookupLids, settleWithin } from '../send-status.js'
-import { buildStatusAudience } from '../status-audience.js'
+import { addressAudience, announceSent, insertPendingStatus, settleWithin } from '../send-status.js'
 import {
   type PreparedStatusContent,
   prepareStatusContent,
@@ -316,18 +315,10 @@ export class StatusJobs {
       }
       active.message = generated.value
     }
-    const resolved = numbers.length ? await lookupLids({ sock: conn.sock, logger }, numbers) : []
-    const audience = buildStatusAudience({
-      targetNumbers: numbers,
+    const audience = await addressAudience({ sessionId, sock: conn.sock, repos, logger }, numbers, {
       ownJid: own.ownJid,
       ownLid: own.ownLid,
-      resolved,
     })
-    if (audience.lidPairs.length) {
-      await repos.lidMap
-        .upsertMany(sessionId, audience.lidPairs)
-        .catch((error) => logger.warn({ err: error }, 'storing LID pairs failed'))
-    }
     return relayChunk(conn, active.message, active.job.waMessageId, audience.statusJidList, {
       prepareTimeoutMs: config.STATUS_PREPARE_TIMEOUT_MS,
       ackTimeoutMs: config.STATUS_ACK_TIMEOUT_MS,
@@ -422,8 +413,8 @@ const newChunk = (size: number): StatusJobChunk => ({
   sentAt: null,
 })
 
-/** Who a job sends to, in order: the unique targets without the account's own number. */
+/** Who a job sends to, in order: the (unique) targets without the account's own number. */
 export const jobRecipients = (targets: readonly string[], ownJid: string): string[] => {
   const own = jidUser(normalizeUserJid(ownJid) ?? ownJid)
-  return [...new Set(targets)].filter((number) => number !== own)
+  return targets.filter((number) => number !== own)
 }
