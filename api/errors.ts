@@ -57,9 +57,27 @@ export const validationHook = (
   return c.json(errorBody(first ? describeIssue(first) : 'Invalid request'), 400)
 }
 
+/**
+ * A client that went away before its request was answered: Node fails the body read with
+ * `aborted` (ECONNRESET) and the adapter aborts the request's signal. Nothing failed on this side
+ * and nobody is left to read an answer.
+ */
+const clientWentAway = (error: unknown, c: Context<AppEnv>) =>
+  c.req.raw.signal.aborted ||
+  (error instanceof Error &&
+    (error as { code?: unknown }).code === 'ECONNRESET' &&
+    error.message === 'aborted')
+
 export const createErrorHandler =
   (logger: AppLogger): ErrorHandler<AppEnv> =>
   (error, c) => {
+    if (clientWentAway(error, c)) {
+      logger.warn(
+        { requestId: c.get('requestId'), method: c.req.method, path: c.req.path },
+        'client closed the request before it was answered',
+      )
+      return c.json(errorBody('Client closed the request'), 400)
+    }
     // Hono's own 4xx (malformed JSON, unsupported media type) keep their status and message.
     if (error instanceof HTTPException && error.status < 500) {
       return c.json(errorBody(error.message || 'Bad request'), error.status as ContentfulStatusCode)

@@ -208,7 +208,7 @@ try {
       unit: '×',
       target,
       baseline: { label: '0 sessions, median', value: round(paired.baseCpu, 1), unit: 'µs' },
-      note: `median ${paired.underCpu.toFixed(1)} vs ${paired.baseCpu.toFixed(1)} µs CPU per request`,
+      note: `median ${paired.underCpu.toFixed(1)} vs ${paired.baseCpu.toFixed(1)} µs CPU per request, of it GC pauses ${paired.underGc.toFixed(1)} vs ${paired.baseGc.toFixed(1)} µs`,
     })
   }
   log(`load average ${loadAverage()}`)

@@ -114,12 +114,17 @@ export interface Measured {
   rps: number
   /** CPU time the server spent per request, its background work included (µs). */
   cpuPerRequest: number
+  /** GC pause time per request (µs), all kinds. */
+  gcPerRequest: number
 }
 
 interface CpuReading {
   cpuMicros: number
   requests: number
+  gc: Record<string, { count: number; ms: number }>
 }
+
+const gcMillis = (reading: CpuReading) => Object.values(reading.gc).reduce((sum, kind) => sum + kind.ms, 0)
 
 /**
  * One load run against a server's health route: requests per second as the client saw them, and
@@ -130,9 +135,11 @@ export const measure = async (product: IdleProduct): Promise<Measured> => {
   // A server too busy to answer within the client's time counts as 0 req/s, not as a crash.
   const result = await load(`${product.url}/api/health`).catch(() => null)
   const after = await control<CpuReading>(product, '/cpu')
+  const requests = Math.max(1, after.requests - before.requests)
   return {
     rps: result ? rate(result) : 0,
-    cpuPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, after.requests - before.requests),
+    cpuPerRequest: (after.cpuMicros - before.cpuMicros) / requests,
+    gcPerRequest: ((gcMillis(after) - gcMillis(before)) * 1000) / requests,
   }
 }
 
@@ -154,6 +161,9 @@ export interface Paired {
   rounds: string
   baseCpu: number
   underCpu: number
+  /** median GC pause time per request (µs) */
+  baseGc: number
+  underGc: number
 }
 
 /**
@@ -181,5 +191,7 @@ export const pairedRounds = async (
     rounds: under.map((m, i) => `${m.rps}/${base[i]?.rps}`).join(', '),
     baseCpu: median(base.map((m) => m.cpuPerRequest)),
     underCpu: median(under.map((m) => m.cpuPerRequest)),
+    baseGc: median(base.map((m) => m.gcPerRequest)),
+    underGc: median(under.map((m) => m.gcPerRequest)),
   }
 }

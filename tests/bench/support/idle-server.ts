@@ -13,9 +13,14 @@
  *   POST /timers { ms }    timer callbacks that ran over the next `ms`, by their period; an async
  *                          hook counts them, so the window is for counting only, not for timing
  *   GET  /states           → { [state]: count }
- *   GET  /cpu              → { cpuMicros, requests }: CPU time this process used and HTTP requests
- *                            it received so far; deltas around a load run give CPU per request,
+ *   GET  /cpu              → { cpuMicros, requests, gc }: CPU time this process used and HTTP
+ *                            requests it received so far, and GC pauses by kind ({ count, ms });
+ *                            deltas around a load run give CPU and GC time per request,
  *                            background work included, whatever else runs on the machine
+ *   GET  /heap-spaces      V8's heap space statistics
+ *   POST /profile { ms, file }      a CPU profile of the next `ms`, written to `file`
+ *   POST /heap-sample { ms, file }  allocation sampling over the next `ms` (a `.heapprofile`): where
+ *                          what is still in the heap at the end was allocated
  *
  * Event-loop delays are what a 10 ms timer was late by (the histogram's own interval taken off).
  *
@@ -29,10 +34,12 @@
  */
 import { createHook, executionAsyncResource } from 'node:async_hooks'
 import { subscribe } from 'node:diagnostics_channel'
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { initAuthCreds } from '@whiskeysockets/baileys'
 import pino from 'pino'
 import { createDbAuthState } from '../../../connector/auth/auth-state.js'
@@ -88,6 +95,25 @@ let requests = 0
 subscribe('http.server.request.start', () => {
   requests++
 })
+
+/** GC pauses since start, by kind: count and total milliseconds. */
+const gcTotals: Record<string, { count: number; ms: number }> = {}
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'markCompact',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakCallbacks',
+}
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const detail = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail
+    const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other'
+    const total = gcTotals[kind] ?? { count: 0, ms: 0 }
+    gcTotals[kind] = total
+    total.count++
+    total.ms += entry.duration
+  }
+}).observe({ entryTypes: ['gc'] })
 
 const options = JSON.parse(process.argv[2] ?? '{}') as IdleServerOptions
 const gc = globalThis.gc
@@ -304,6 +330,35 @@ const timerWakes = async (ms: number) => {
   return { total, byPeriod, ms }
 }
 
+/** A CPU profile of the next `ms`, written to `file` (open it in Chrome's DevTools or speedscope). */
+const cpuProfile = async (ms: number, file: string) => {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  const { profile } = await session.post('Profiler.stop')
+  session.disconnect()
+  await writeFile(file, JSON.stringify(profile))
+  return { file }
+}
+
+/**
+ * Allocation sampling over the next `ms`, written to `file` (a `.heapprofile`): the allocation sites
+ * of what is still in the heap at the end, garbage the last GCs did not reach included.
+ */
+const heapSample = async (ms: number, file: string) => {
+  const session = new Session()
+  session.connect()
+  await session.post('HeapProfiler.enable')
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384 })
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  const { profile } = await session.post('HeapProfiler.stopSampling')
+  session.disconnect()
+  await writeFile(file, JSON.stringify(profile))
+  return { file }
+}
+
 const states = async () => {
   const counts: Record<string, number> = {}
   for (const session of await product.repos.sessions.list())
@@ -345,11 +400,21 @@ const control = createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/timers')
     return answer(readBody(req).then(({ ms = 5_000 }) => timerWakes(ms)))
   if (req.method === 'GET' && req.url === '/states') return answer(states())
+  if (req.method === 'GET' && req.url === '/heap-spaces')
+    return answer(Promise.resolve(getHeapSpaceStatistics()))
   if (req.method === 'GET' && req.url === '/cpu') {
     const { user, system } = process.cpuUsage()
     // This request counts too; it is one among thousands.
-    return answer(Promise.resolve({ cpuMicros: user + system, requests }))
+    return answer(Promise.resolve({ cpuMicros: user + system, requests, gc: structuredClone(gcTotals) }))
   }
+  if (req.method === 'POST' && req.url === '/heap-sample')
+    return answer(
+      readBody(req).then((body) => heapSample(body.ms ?? 5_000, String((body as { file?: unknown }).file))),
+    )
+  if (req.method === 'POST' && req.url === '/profile')
+    return answer(
+      readBody(req).then((body) => cpuProfile(body.ms ?? 5_000, String((body as { file?: unknown }).file))),
+    )
   res.writeHead(404).end()
 }).listen(0, '127.0.0.1')
 await new Promise((resolve) => control.once('listening', resolve))
