@@ -1,7 +1,13 @@
-import { type AddressInfo, connect } from 'node:net'
-import { serve } from '@hono/node-server'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createTestContext, fixtures, TEST_API_KEY, type TestContext } from './test-support.js'
+import {
+  createTestContext,
+  fixtures,
+  type ListeningApp,
+  listenOnSocket,
+  TEST_API_KEY,
+  type TestContext,
+} from './test-support.js'
 import type { AppLogger } from './types.js'
 
 /**
@@ -22,21 +28,17 @@ const logger: AppLogger = {
 }
 
 let t: TestContext
-let server: ReturnType<typeof serve>
+let server: ListeningApp
 let port: number
 
 beforeAll(async () => {
   t = await createTestContext({ logger })
   await t.seedSession('abort1', { state: 'open' })
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve())
-  })
-  port = (server.address() as AddressInfo).port
+  server = await listenOnSocket(t.app)
+  port = server.port
 })
 afterAll(async () => {
-  const closed = new Promise((resolve) => server.close(resolve))
-  ;(server as import('node:http').Server).closeAllConnections()
-  await closed
+  await server.close()
   await t.close()
 })
 

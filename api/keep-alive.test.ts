@@ -1,9 +1,15 @@
 import { Agent, type IncomingHttpHeaders, request } from 'node:http'
-import { type AddressInfo, connect } from 'node:net'
-import { serve } from '@hono/node-server'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Messages } from '../shared/errors.js'
-import { createTestContext, fixtures, TEST_API_KEY, type TestContext } from './test-support.js'
+import {
+  createTestContext,
+  fixtures,
+  type ListeningApp,
+  listenOnSocket,
+  TEST_API_KEY,
+  type TestContext,
+} from './test-support.js'
 
 /**
  * Errors answered before the request body was read must not break a keep-alive client: the answer
@@ -12,22 +18,18 @@ import { createTestContext, fixtures, TEST_API_KEY, type TestContext } from './t
  */
 
 let t: TestContext
-let server: ReturnType<typeof serve>
+let server: ListeningApp
 let port: number
 
 const ANON_MAX = 3
 
 beforeAll(async () => {
   t = await createTestContext({ env: { RATE_LIMIT_ANON_MAX: String(ANON_MAX) } })
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve())
-  })
-  port = (server.address() as AddressInfo).port
+  server = await listenOnSocket(t.app)
+  port = server.port
 })
 afterAll(async () => {
-  const closed = new Promise((resolve) => server.close(resolve))
-  ;(server as import('node:http').Server).closeAllConnections()
-  await closed
+  await server.close()
   await t.close()
 })
 

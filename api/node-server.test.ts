@@ -1,27 +1,27 @@
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Messages } from '../shared/errors.js'
-import { body, createTestContext, fixtures, TEST_API_KEY, type TestContext } from './test-support.js'
+import {
+  body,
+  createTestContext,
+  fixtures,
+  type ListeningApp,
+  listenOnSocket,
+  TEST_API_KEY,
+  type TestContext,
+} from './test-support.js'
 
 /** The app behind a real @hono/node-server socket: client address from the socket, real request streams. */
 let t: TestContext
-let server: ReturnType<typeof serve>
+let server: ListeningApp
 let base: string
 
 beforeEach(async () => {
   t = await createTestContext({ env: { RATE_LIMIT_MAX: '5' } })
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve())
-  })
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listenOnSocket(t.app)
+  base = server.base
 })
 afterEach(async () => {
-  // Keep-alive sockets (and a request body still being drained after an early 413) would hold
-  // close() open.
-  const closed = new Promise((resolve) => server.close(resolve))
-  ;(server as import('node:http').Server).closeAllConnections()
-  await closed
+  await server.close()
   await t.close()
 })
 

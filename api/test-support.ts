@@ -1,6 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { serve } from '@hono/node-server'
 import type { Client } from '@libsql/client'
 import { InProcessBus } from '../shared/bus/in-process.js'
 import type { CommandEnvelope, CommandInput, CommandName } from '../shared/commands.js'
@@ -368,3 +371,33 @@ export const createTestContext = async (options: TestContextOptions = {}): Promi
 /** Parses a JSON response body with a loose type for assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary response shapes
 export const body = async (response: Response): Promise<any> => response.json()
+
+export interface ListeningApp {
+  port: number
+  /** `http://127.0.0.1:<port>` */
+  base: string
+  close(): Promise<void>
+}
+
+/**
+ * `app` behind a real @hono/node-server socket on a free loopback port. `close()` also drops
+ * keep-alive sockets (and a request body still being drained after an early answer), which would
+ * hold `server.close()` open.
+ */
+export const listenOnSocket = async (app: App): Promise<ListeningApp> => {
+  let server: ReturnType<typeof serve> | undefined
+  await new Promise<void>((resolve) => {
+    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve())
+  })
+  const http = server as unknown as Server
+  const { port } = http.address() as AddressInfo
+  return {
+    port,
+    base: `http://127.0.0.1:${port}`,
+    close: async () => {
+      const closed = new Promise((resolve) => http.close(resolve))
+      http.closeAllConnections()
+      await closed
+    },
+  }
+}

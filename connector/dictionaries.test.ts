@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
+import { randomKey, serializedSessionRecord, sessionEntry } from '../tests/support/session-records.js'
 import { keyValueForMemory, toDictionary } from './dictionaries.js'
 import { SharedKeyCache } from './key-cache.js'
 
@@ -9,33 +9,16 @@ const { SessionRecord } = createRequire(import.meta.url)('libsignal') as {
   SessionRecord: { deserialize(data: unknown): { serialize(): unknown; getSessions(): unknown[] } }
 }
 
-const b64 = () => randomBytes(33).toString('base64')
-const entry = (chains: number) => {
-  const _chains: Record<string, unknown> = {}
-  for (let i = 0; i < chains; i++)
-    _chains[b64()] = {
-      chainKey: { counter: i, key: b64() },
-      chainType: 1 + (i % 2),
-      messageKeys: { 3: b64() },
-    }
-  return {
-    registrationId: 42,
-    currentRatchet: {
-      ephemeralKeyPair: { pubKey: b64(), privKey: b64() },
-      lastRemoteEphemeralKey: b64(),
-      previousCounter: 2,
-      rootKey: b64(),
-    },
-    indexInfo: { baseKey: b64(), baseKeyType: 2, closed: -1, used: 7, created: 5, remoteIdentityKey: b64() },
-    _chains,
-  }
-}
-const record = () => {
-  const _sessions: Record<string, unknown> = {}
-  _sessions[b64()] = entry(2)
-  _sessions[b64()] = { ...entry(1), indexInfo: { ...entry(0).indexInfo, closed: 9 } }
-  return { _sessions, version: 'v1' }
-}
+/** Two entries, one of them closed, as a record holds after a session was replaced. */
+const record = () =>
+  serializedSessionRecord([
+    sessionEntry(2),
+    (() => {
+      const closed = sessionEntry(1)
+      closed.indexInfo.closed = 9
+      return closed
+    })(),
+  ])
 const prototypeOf = (value: unknown) => Object.getPrototypeOf(value)
 
 describe('keyValueForMemory', () => {
@@ -60,7 +43,10 @@ describe('keyValueForMemory', () => {
   })
 
   it('keeps an app-state sync version’s index map as a dictionary', () => {
-    const indexValueMap = { [b64()]: { valueMac: Buffer.from('a') }, [b64()]: { valueMac: Buffer.from('b') } }
+    const indexValueMap = {
+      [randomKey()]: { valueMac: Buffer.from('a') },
+      [randomKey()]: { valueMac: Buffer.from('b') },
+    }
     const version = { version: 3, hash: Buffer.alloc(128), indexValueMap }
     const kept = keyValueForMemory('app-state-sync-version', version) as typeof version
     expect(prototypeOf(kept.indexValueMap)).toBeNull()

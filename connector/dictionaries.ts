@@ -1,9 +1,10 @@
 /**
  * Id-keyed maps inside long-lived values, kept as null-prototype dictionaries.
  *
- * V8 gives every object literal and `JSON.parse` result the same root map, and adding a property
- * to such an object records a map transition named after the key on that root map, shared by the
- * whole process. A root map holds at most 1,536 transitions. Objects keyed by ids (a Signal
+ * V8 gives every object literal the same root map, and adding a property to such an object
+ * records a map transition named after the key on that root map, shared by the whole process
+ * (`JSON.parse` results do not add them; libsignal's `serialize()` output, filled by keyed stores,
+ * does). A root map holds at most 1,536 transitions. Objects keyed by ids (a Signal
  * session record's `_sessions` and `_chains` are keyed by base64 public keys) each add one, and
  * while such an object lives its transition stays: a connector caching the session records of a
  * thousand sessions fills the root map. From then on, whenever a collection clears a short-lived

@@ -14,10 +14,12 @@
  *  - `filled`: 2,000 live objects, each given a distinct first key (control: no room);
  *  - `baileys`: Baileys imported, as every connector does;
  *  - `key-cache`: Baileys imported and 2,000 Signal session records, as Baileys stores them after
- *    a send or a decrypt, kept in the connector's key cache;
+ *    a send or a decrypt (session-records.ts), kept in the connector's key cache (`JSON.parse`
+ *    results, what the auth store decodes, add no transitions);
  *  - `raw-cache`: the same records kept as they come, in a plain Map (control: no room).
  */
 import { randomBytes } from 'node:crypto'
+import { serializedSessionRecord } from './session-records.js'
 
 const RECORDS = 2_000
 
@@ -44,31 +46,6 @@ const hasRoom = (): boolean => {
   const a = objectWith(`probe_${tag}`)
   const b = objectWith(`probe_${tag}`)
   return taken.length === ROOM && hasFastProperties(a) && haveSameMap(a, b)
-}
-
-const b64 = () => randomBytes(33).toString('base64')
-
-/**
- * A session record as libsignal's `SessionRecord.serialize()` returns it (what Baileys hands the
- * key store to keep): its id-keyed maps filled by keyed stores on `{}`, as libsignal does.
- * (`JSON.parse` results, what the auth store decodes, add no such transitions.)
- */
-const serializedSessionRecord = () => {
-  const chains: Record<string, unknown> = {}
-  chains[b64()] = { chainKey: { counter: 0, key: b64() }, chainType: 1, messageKeys: {} }
-  const sessions: Record<string, unknown> = {}
-  sessions[b64()] = {
-    registrationId: 1234,
-    currentRatchet: {
-      ephemeralKeyPair: { pubKey: b64(), privKey: b64() },
-      lastRemoteEphemeralKey: b64(),
-      previousCounter: 0,
-      rootKey: b64(),
-    },
-    indexInfo: { baseKey: b64(), baseKeyType: 1, closed: -1, used: 1, created: 1, remoteIdentityKey: b64() },
-    _chains: chains,
-  }
-  return { _sessions: sessions, version: 'v1' }
 }
 
 const keep: unknown[] = []

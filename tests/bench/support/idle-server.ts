@@ -330,30 +330,27 @@ const timerWakes = async (ms: number) => {
   return { total, byPeriod, ms }
 }
 
-/** A CPU profile of the next `ms`, written to `file` (open it in Chrome's DevTools or speedscope). */
-const cpuProfile = async (ms: number, file: string) => {
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.start')
-  await new Promise((resolve) => setTimeout(resolve, ms))
-  const { profile } = await session.post('Profiler.stop')
-  session.disconnect()
-  await writeFile(file, JSON.stringify(profile))
-  return { file }
-}
-
 /**
- * Allocation sampling over the next `ms`, written to `file` (a `.heapprofile`): the allocation sites
- * of what is still in the heap at the end, garbage the last GCs did not reach included.
+ * Runs one of the inspector's recorders over the next `ms` and writes what it returns to `file`:
+ * a CPU profile (`Profiler`, open it in Chrome's DevTools or speedscope) or allocation sampling
+ * (`HeapProfiler`, a `.heapprofile`: where what is still in the heap at the end was allocated,
+ * garbage the last GCs did not reach included).
  */
-const heapSample = async (ms: number, file: string) => {
+const record = async (kind: 'cpu' | 'heap', ms: number, file: string) => {
   const session = new Session()
   session.connect()
-  await session.post('HeapProfiler.enable')
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384 })
+  let stop: () => Promise<{ profile: unknown }>
+  if (kind === 'cpu') {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+    stop = () => session.post('Profiler.stop')
+  } else {
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384 })
+    stop = () => session.post('HeapProfiler.stopSampling')
+  }
   await new Promise((resolve) => setTimeout(resolve, ms))
-  const { profile } = await session.post('HeapProfiler.stopSampling')
+  const { profile } = await stop()
   session.disconnect()
   await writeFile(file, JSON.stringify(profile))
   return { file }
@@ -407,14 +404,12 @@ const control = createServer((req, res) => {
     // This request counts too; it is one among thousands.
     return answer(Promise.resolve({ cpuMicros: user + system, requests, gc: structuredClone(gcTotals) }))
   }
-  if (req.method === 'POST' && req.url === '/heap-sample')
+  if (req.method === 'POST' && (req.url === '/profile' || req.url === '/heap-sample')) {
+    const kind = req.url === '/profile' ? 'cpu' : 'heap'
     return answer(
-      readBody(req).then((body) => heapSample(body.ms ?? 5_000, String((body as { file?: unknown }).file))),
+      readBody(req).then((body) => record(kind, body.ms ?? 5_000, String((body as { file?: unknown }).file))),
     )
-  if (req.method === 'POST' && req.url === '/profile')
-    return answer(
-      readBody(req).then((body) => cpuProfile(body.ms ?? 5_000, String((body as { file?: unknown }).file))),
-    )
+  }
   res.writeHead(404).end()
 }).listen(0, '127.0.0.1')
 await new Promise((resolve) => control.once('listening', resolve))
